@@ -1,0 +1,329 @@
+/*
+ * bsc-private.h - internals shared by the library's modules.  Never installed.
+ */
+#ifndef BSC_PRIVATE_H
+#define BSC_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bsclass.h"
+
+/* ------------------------------------------------------------------ arena */
+
+/*
+ * Every string a result hands out lives in the result's arena and dies with
+ * it: one free per message, no per-string ownership to get wrong.
+ */
+typedef struct bsc_arena_chunk bsc_arena_chunk_t;
+typedef struct bsc_arena {
+	bsc_arena_chunk_t *head;
+	bool failed; /* an allocation failed; the result is incomplete */
+} bsc_arena_t;
+
+void bsc_arena_init (bsc_arena_t *arena);
+void bsc_arena_release (bsc_arena_t *arena);
+void *bsc_arena_alloc (bsc_arena_t *arena, size_t size);
+/* A NUL-terminated copy of @len bytes of @s; NULL only when out of memory. */
+char *bsc_arena_strndup (bsc_arena_t *arena, const char *s, size_t len);
+char *bsc_arena_strdup (bsc_arena_t *arena, const char *s);
+/* Grows an arena-backed array of @elem-sized items to hold @need; returns the new base. */
+void *bsc_arena_grow (bsc_arena_t *arena, void *base, size_t elem, size_t *cap, size_t need);
+
+/* ------------------------------------------------------------------- text */
+
+/* A view of bytes that are not NUL-terminated. */
+typedef struct bsc_str {
+	const char *ptr;
+	size_t len;
+} bsc_str_t;
+
+/* Whether @len bytes of @s are valid UTF-8. */
+bool bsc_utf8_valid (const char *s, size_t len);
+/*
+ * A NUL-terminated UTF-8 copy of @s in @arena: valid UTF-8 is copied, other
+ * bytes are read as Windows-1252 (a superset of ISO-8859-1, the likeliest
+ * undeclared charset in mail), NUL and other C0 controls but TAB become
+ * spaces.  Runs of white space are kept as they are.
+ */
+char *bsc_utf8_copy (bsc_arena_t *arena, const char *s, size_t len);
+/* Trims ASCII white space at both ends of a view. */
+bsc_str_t bsc_str_trim (bsc_str_t s);
+/* Case-insensitive ASCII comparison of a view with a C string. */
+bool bsc_str_ieq (bsc_str_t s, const char *lit);
+/* Case-insensitive ASCII prefix test. */
+bool bsc_str_iprefix (bsc_str_t s, const char *lit);
+/* Case-insensitive ASCII search of @needle in a view; NULL when absent. */
+const char *bsc_str_icase_find (bsc_str_t hay, const char *needle);
+/* Removes RFC 5322 comments "(...)" (nested, with quoted-pairs) in place; returns the new length. */
+size_t bsc_strip_comments (char *s, size_t len);
+/* Address without "<>", an address type "rfc822;" or surrounding blanks; a view into @s. */
+bsc_str_t bsc_addr_clean (bsc_str_t s);
+
+/* ---------------------------------------------------------------- headers */
+
+/* One header field: name and unfolded raw value (not RFC 2047 decoded). */
+typedef struct bsc_field {
+	bsc_str_t name;
+	bsc_str_t value;
+} bsc_field_t;
+
+typedef struct bsc_fields {
+	bsc_field_t *v;
+	size_t n, cap;
+	bool truncated; /* more fields than the limit */
+} bsc_fields_t;
+
+/*
+ * Splits a block of "Name: value" lines (RFC 5322 section 2.2, also the
+ * DSN field syntax of RFC 3464 section 2.1) into @out, starting at @p and
+ * stopping at the first empty line or at @end.  Continuation lines are
+ * unfolded (CRLF, LF or CR before white space is removed).  Values are
+ * copied into @arena.  Returns the position after the block (after the
+ * empty line), never beyond @end.
+ */
+const char *bsc_fields_parse (bsc_arena_t *arena, const char *p, const char *end,
+			      size_t max_fields, size_t max_value, bsc_fields_t *out);
+/* The value of the first field named @name (case-insensitive), or NULL. */
+const bsc_field_t *bsc_fields_find (const bsc_fields_t *f, const char *name);
+/* Appends a field (name and value copied into @arena). */
+bool bsc_fields_add (bsc_arena_t *arena, bsc_fields_t *f, const char *name, size_t nlen,
+		     const char *value, size_t vlen);
+
+/* ------------------------------------------------------------ site config */
+
+typedef struct bsc_cidr {
+	uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+	int prefix;       /* of 128 */
+} bsc_cidr_t;
+
+struct bsc_config {
+	char **domains;
+	size_t n_domains;
+	char **relay_hosts;
+	size_t n_relay_hosts;
+	bsc_cidr_t *relay_nets;
+	size_t n_relay_nets;
+	char *batv_secret[10];
+	int batv_days;
+	char **msgid_secrets;
+	size_t n_msgid_secrets;
+};
+
+bsc_config_t *bsc_config_copy (const bsc_config_t *config);
+/* Parses an IPv4 or IPv6 address (IPv4 stored v4-mapped); false when malformed. */
+bool bsc_ip_parse (const char *s, size_t len, uint8_t out[16]);
+bool bsc_cidr_match (const bsc_cidr_t *net, const uint8_t ip[16]);
+
+/* ---------------------------------------------------------------- options */
+
+struct bsc_options {
+	char *rules_dir;
+	char **rule_files;
+	size_t n_rule_files;
+	bsc_config_t *config;
+	size_t limits[BSC_LIMIT_COUNT];
+};
+
+/* ------------------------------------------------------------------ rules */
+
+/*
+ * Scoring targets: a rule's "score" line gives points to kinds and origins.
+ * "normal" points count against every automated kind.
+ */
+typedef enum bsc_target {
+	BSC_T_BOUNCE = 0,
+	BSC_T_OUT_OF_OFFICE,
+	BSC_T_CHALLENGE_RESPONSE,
+	BSC_T_NORMAL,
+	BSC_T_OURS,
+	BSC_T_FORGED,
+	BSC_T_BACKSCATTER, /* heuristic weight towards backscatter when origin is unknown */
+	BSC_T_COUNT
+} bsc_target_t;
+
+/*
+ * Eval facts computed in C, named in rule files as "eval NAME fact()".
+ * The table in rules-parse.c maps the names to these bits.
+ */
+typedef enum bsc_fact {
+	BSC_F_DSN_REPORT = 0,      /* multipart/report; report-type=delivery-status, or a DSN part */
+	BSC_F_DSN_PART,            /* a message/(global-)delivery-status part exists */
+	BSC_F_DSN_ALL_SUCCESS,     /* a DSN whose every recipient was delivered/relayed/expanded */
+	BSC_F_DSN_DELAYED_ONLY,    /* a DSN whose recipients are all "delayed" */
+	BSC_F_ARF_REPORT,          /* report-type=feedback-report (RFC 5965) */
+	BSC_F_MDN_REPORT,          /* report-type=disposition-notification (RFC 8098) */
+	BSC_F_HAS_ORIGINAL,        /* an embedded original (whole or headers) */
+	BSC_F_ORIGINAL_HEADERS_ONLY, /* the original is text/rfc822-headers */
+	BSC_F_NULL_SENDER,         /* Return-Path: <> (RFC 5321 section 4.5.5) */
+	BSC_F_DAEMON_FROM,         /* From: mailer-daemon, postmaster, ... */
+	BSC_F_FAILED_RECIPIENTS,   /* at least one recipient with action failed or delayed */
+	BSC_F_LIST_MAIL,           /* List-Id / List-Unsubscribe / Precedence: list|bulk|junk */
+	BSC_F_LIMIT_REACHED,       /* a per-message limit was hit */
+	BSC_F_COUNT
+} bsc_fact_t;
+
+/* Everything the rules may look at, computed once per message. */
+typedef struct bsc_facts {
+	const bsc_fields_t *headers;  /* top-level header fields, raw unfolded values */
+	const bsc_fields_t *dsn;      /* every DSN field, per-message and per-recipient groups */
+	const bsc_fields_t *original; /* the embedded original's header fields */
+	bsc_str_t text;               /* decoded human-readable text (UTF-8), bounded sample */
+	uint64_t facts;               /* bit (1 << bsc_fact_t) set when true */
+} bsc_facts_t;
+
+/* One rule that fired. */
+typedef struct bsc_hit {
+	const char *name;      /* borrowed from the engine */
+	double points[BSC_T_COUNT];
+	const char *match;     /* in the result's arena; NULL for eval/meta rules */
+} bsc_hit_t;
+
+typedef struct bsc_hits {
+	bsc_hit_t *v;
+	size_t n, cap;
+} bsc_hits_t;
+
+typedef struct bsc_ruleset bsc_ruleset_t;
+
+/* Limits the rules engine honours (from the options). */
+typedef struct bsc_rule_limits {
+	uint32_t match_limit;
+	uint32_t depth_limit;
+} bsc_rule_limits_t;
+
+/* An empty rule set. NULL when out of memory. */
+bsc_ruleset_t *bsc_ruleset_new (void);
+void bsc_ruleset_free (bsc_ruleset_t *rs);
+/*
+ * Reads one rule file.  Rules of a name already defined replace the earlier
+ * definition (site rules override shipped ones).  Fills @err with file,
+ * line, column and reason on failure.  Returns BSC_OK, BSC_EIO or BSC_ERULES.
+ */
+bsc_status_t bsc_ruleset_load_file (bsc_ruleset_t *rs, const char *path, bsc_error_t *err);
+/* Same, from text in memory; @source names it in errors. */
+bsc_status_t bsc_ruleset_load_string (bsc_ruleset_t *rs, const char *text, size_t len,
+				      const char *source, bsc_error_t *err);
+/* Every "*.cf" file of @dir in name order. */
+bsc_status_t bsc_ruleset_load_dir (bsc_ruleset_t *rs, const char *dir, bsc_error_t *err);
+/* Compiles (PCRE2 + JIT) and checks references; after this the set is immutable. */
+bsc_status_t bsc_ruleset_compile (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits,
+				  bsc_error_t *err);
+size_t bsc_ruleset_count (const bsc_ruleset_t *rs);
+/*
+ * Runs every rule on @facts in a deterministic order (file order, meta
+ * rules last) and appends the ones that fired to @hits (grown in @arena).
+ * Thread-safe on a compiled set.  Returns false only when out of memory.
+ */
+bool bsc_ruleset_eval (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t *arena,
+		       bsc_hits_t *hits);
+
+/* ----------------------------------------------------------------- engine */
+
+struct bsc_engine {
+	bsc_ruleset_t *rules;
+	bsc_config_t *config;
+	size_t limits[BSC_LIMIT_COUNT];
+	void *parser_options; /* GMimeParserOptions *, owned */
+};
+
+/* ----------------------------------------------------------------- result */
+
+typedef struct bsc_rcpt {
+	const char *f[BSC_RCPT_FIELD_COUNT];
+} bsc_rcpt_t;
+
+typedef struct bsc_relay {
+	const char *f[BSC_RELAY_FIELD_COUNT];
+} bsc_relay_t;
+
+struct bsc_result {
+	bsc_arena_t arena;
+	bsc_kind_t kind;
+	bsc_origin_t origin;
+	bsc_verdict_t verdict;
+	double score;
+	double points[BSC_T_COUNT];
+	const char *report_type;
+	const char *message_id;
+	const char *reporting_mta;
+	const char *received_from_mta;
+	bsc_hits_t hits;
+	bsc_rcpt_t *rcpts;
+	size_t n_rcpts, cap_rcpts;
+	bool has_original;
+	const char *orig[BSC_ORIG_FIELD_COUNT];
+	bsc_relay_t *relays;
+	size_t n_relays, cap_relays;
+	const char **notes;
+	size_t n_notes, cap_notes;
+	uint64_t facts;
+};
+
+bsc_result_t *bsc_result_new (void);
+/* Adds a note (copied); duplicates are dropped. */
+void bsc_result_add_note (bsc_result_t *r, const char *note);
+bsc_rcpt_t *bsc_result_add_rcpt (bsc_result_t *r);
+
+/* ------------------------------------------------------------------- DSN */
+
+/*
+ * Parses the body of a message/delivery-status (or global-delivery-status)
+ * part, RFC 3464 section 2: a per-message group, then per-recipient groups,
+ * separated by blank lines.  Fills the reporting MTA and one recipient per
+ * group into @r, and appends every field to @all (for the rules).
+ */
+void bsc_dsn_parse (bsc_result_t *r, const char *p, size_t len, const size_t *limits,
+		    bsc_fields_t *all);
+/* The first RFC 3463 status code "c.s.d" in @s, as a view; len 0 when none. */
+bsc_str_t bsc_status_find (bsc_str_t s);
+/* The first SMTP reply code ("550") at the start of @s or after "smtp;"; len 0 when none. */
+bsc_str_t bsc_reply_code_find (bsc_str_t s);
+
+/* --------------------------------------------------------------- original */
+
+/*
+ * Reads the header block of an embedded original from raw bytes
+ * (text/rfc822-headers, or a message/rfc822 that GMime left opaque).
+ */
+void bsc_original_from_bytes (bsc_result_t *r, const char *p, size_t len, const size_t *limits,
+			      bsc_fields_t *orig_fields);
+/* Sets the result's original fields and relays from parsed header fields. */
+void bsc_original_from_fields (bsc_result_t *r, const bsc_fields_t *fields);
+
+/* Parses one Received: value into a relay (fields copied to @arena). */
+bool bsc_received_parse (bsc_arena_t *arena, bsc_str_t value, bsc_relay_t *out);
+
+/* RFC 2047-decodes a raw header value into UTF-8 in @arena. */
+char *bsc_header_decode (bsc_arena_t *arena, bsc_str_t raw);
+
+/* ---------------------------------------------------------------- classify */
+
+/* Per-message working state shared by walk.c and classify.c. */
+typedef struct bsc_work {
+	const bsc_engine_t *engine;
+	bsc_result_t *r;
+	bsc_fields_t headers;
+	bsc_fields_t dsn;
+	bsc_fields_t orig;
+	char *text;         /* decoded text sample, in the arena */
+	size_t text_len, text_cap;
+	size_t parts_seen;
+	bool orig_done;     /* the first embedded original wins */
+} bsc_work_t;
+
+/* Walks a parsed GMime object (GMimeObject *) and fills @w. */
+void bsc_walk (bsc_work_t *w, void *object);
+/* After the walk: facts, rules, verdict. */
+bsc_status_t bsc_classify_finish (bsc_work_t *w);
+
+/* Points -> kind, origin, verdict, score. */
+void bsc_verdict_decide (bsc_result_t *r);
+/* What one rule that fired was worth to the decided kind (or origin). */
+double bsc_hit_score (const bsc_result_t *r, const bsc_hit_t *h);
+
+/* GMime is initialised once per process (g_mime_init is not thread-safe). */
+void bsc_gmime_init_once (void);
+
+#endif /* BSC_PRIVATE_H */

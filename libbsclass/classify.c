@@ -1,0 +1,266 @@
+/*
+ * classify.c - from bytes (or a GMimeMessage) to a result.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "bsclass-gmime.h"
+#include "bsc-private.h"
+
+static bool
+action_is (const char *a, const char *w)
+{
+	return a && !strcmp (a, w);
+}
+
+/* RFC 5321 section 4.5.5: reports go out with a null reverse-path, which the
+ * final MTA records as "Return-Path: <>". */
+static bool
+null_sender (const bsc_fields_t *h)
+{
+	const bsc_field_t *f = bsc_fields_find (h, "Return-Path");
+	bsc_str_t v;
+
+	if (!f)
+		return false;
+	v = bsc_str_trim (f->value);
+	return v.len == 0 || (v.len == 2 && v.ptr[0] == '<' && v.ptr[1] == '>') ||
+	       bsc_str_ieq (v, "<MAILER-DAEMON>");
+}
+
+/* From: a mail system's own mailbox rather than a person's. */
+static bool
+daemon_from (const bsc_fields_t *h)
+{
+	static const char *const boxes[] = { "mailer-daemon", "mailer_daemon", "mailerdaemon",
+					     "postmaster", "mail-daemon", "maildaemon",
+					     "mdaemon", "mail delivery subsystem" };
+	const bsc_field_t *f = bsc_fields_find (h, "From");
+
+	if (!f)
+		return false;
+	for (size_t i = 0; i < sizeof (boxes) / sizeof (boxes[0]); i++)
+		if (bsc_str_icase_find (f->value, boxes[i]))
+			return true;
+	return false;
+}
+
+static bool
+list_mail (const bsc_fields_t *h)
+{
+	const bsc_field_t *f;
+
+	if (bsc_fields_find (h, "List-Id") || bsc_fields_find (h, "List-Unsubscribe"))
+		return true;
+	f = bsc_fields_find (h, "Precedence");
+	return f && (bsc_str_icase_find (f->value, "list") || bsc_str_icase_find (f->value, "bulk") ||
+		     bsc_str_icase_find (f->value, "junk"));
+}
+
+/* Exim names failed recipients in X-Failed-Recipients; a report without a
+ * delivery-status part still tells who failed that way. */
+static void
+x_failed_recipients (bsc_work_t *w)
+{
+	bsc_result_t *r = w->r;
+
+	for (size_t i = 0; i < w->headers.n; i++) {
+		if (!bsc_str_ieq (w->headers.v[i].name, "X-Failed-Recipients"))
+			continue;
+		bsc_str_t v = w->headers.v[i].value;
+		while (v.len && r->n_rcpts < w->engine->limits[BSC_LIMIT_RECIPIENTS]) {
+			const char *comma = memchr (v.ptr, ',', v.len);
+			size_t n = comma ? (size_t) (comma - v.ptr) : v.len;
+			bsc_str_t a = bsc_addr_clean ((bsc_str_t) { v.ptr, n });
+			bsc_rcpt_t *rc;
+			if (a.len && memchr (a.ptr, '@', a.len) && (rc = bsc_result_add_rcpt (r))) {
+				rc->f[BSC_RCPT_ADDRESS] = bsc_utf8_copy (&r->arena, a.ptr, a.len);
+				rc->f[BSC_RCPT_ACTION] = "failed";
+			}
+			v.ptr += comma ? n + 1 : n;
+			v.len -= comma ? n + 1 : n;
+		}
+	}
+}
+
+static uint64_t
+compute_facts (bsc_work_t *w)
+{
+	bsc_result_t *r = w->r;
+	uint64_t f = r->facts;
+	size_t ok = 0, delayed = 0, failing = 0;
+
+	if (r->report_type) {
+		if (!strcmp (r->report_type, "delivery-status") ||
+		    !strcmp (r->report_type, "global-delivery-status"))
+			f |= 1ull << BSC_F_DSN_REPORT;
+		else if (!strcmp (r->report_type, "feedback-report"))
+			f |= 1ull << BSC_F_ARF_REPORT;
+		else if (!strcmp (r->report_type, "disposition-notification"))
+			f |= 1ull << BSC_F_MDN_REPORT;
+	}
+	if (f & (1ull << BSC_F_DSN_PART))
+		f |= 1ull << BSC_F_DSN_REPORT;
+	for (size_t i = 0; i < r->n_rcpts; i++) {
+		const char *a = r->rcpts[i].f[BSC_RCPT_ACTION];
+		const char *st = r->rcpts[i].f[BSC_RCPT_STATUS];
+		if (action_is (a, "delivered") || action_is (a, "relayed") || action_is (a, "expanded"))
+			ok++;
+		else if (action_is (a, "delayed"))
+			delayed++, failing++;
+		else if (action_is (a, "failed") || (!a && st && (st[0] == '4' || st[0] == '5')))
+			failing++;
+	}
+	if (r->n_rcpts && ok == r->n_rcpts)
+		f |= 1ull << BSC_F_DSN_ALL_SUCCESS;
+	if (r->n_rcpts && delayed == r->n_rcpts)
+		f |= 1ull << BSC_F_DSN_DELAYED_ONLY;
+	if (failing)
+		f |= 1ull << BSC_F_FAILED_RECIPIENTS;
+	if (r->has_original)
+		f |= 1ull << BSC_F_HAS_ORIGINAL;
+	if (null_sender (&w->headers))
+		f |= 1ull << BSC_F_NULL_SENDER;
+	if (daemon_from (&w->headers))
+		f |= 1ull << BSC_F_DAEMON_FROM;
+	if (list_mail (&w->headers))
+		f |= 1ull << BSC_F_LIST_MAIL;
+	for (size_t i = 0; i < r->n_notes; i++)
+		if (!strncmp (r->notes[i], "limit:", 6))
+			f |= 1ull << BSC_F_LIMIT_REACHED;
+	return f;
+}
+
+bsc_status_t
+bsc_classify_finish (bsc_work_t *w)
+{
+	bsc_result_t *r = w->r;
+	const bsc_field_t *mid = bsc_fields_find (&w->headers, "Message-ID");
+
+	if (mid && mid->value.len)
+		r->message_id = bsc_utf8_copy (&r->arena, mid->value.ptr, mid->value.len);
+	if (!r->n_rcpts)
+		x_failed_recipients (w);
+	r->facts = compute_facts (w);
+
+	bsc_facts_t facts = {
+		.headers = &w->headers,
+		.dsn = &w->dsn,
+		.original = &w->orig,
+		.text = { w->text ? w->text : "", w->text_len },
+		.facts = r->facts,
+	};
+	if (!bsc_ruleset_eval (w->engine->rules, &facts, &r->arena, &r->hits))
+		return BSC_ENOMEM;
+	bsc_verdict_decide (r);
+	return r->arena.failed ? BSC_ENOMEM : BSC_OK;
+}
+
+static bsc_status_t
+classify_object (const bsc_engine_t *engine, GMimeObject *obj, bsc_result_t *r)
+{
+	bsc_work_t w = { .engine = engine, .r = r };
+
+	bsc_walk (&w, obj);
+	return bsc_classify_finish (&w);
+}
+
+/* Whether the first line looks like a header field ("Name:" RFC 5322 2.2). */
+static bool
+starts_with_header (const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (unsigned char) p[i] > 32 && (unsigned char) p[i] < 127 && p[i] != ':')
+		i++;
+	while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return i > 0 && i < len && p[i] == ':';
+}
+
+bsc_status_t
+bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_result_t **out)
+{
+	char *copy = NULL;
+	bsc_result_t *r;
+	bsc_status_t st;
+
+	if (!out)
+		return BSC_EINVAL;
+	*out = NULL;
+	if (!engine || (!data && len))
+		return BSC_EINVAL;
+	/* An mbox From_ line (RFC 4155) is not part of the message. */
+	if (len >= 5 && !memcmp (data, "From ", 5)) {
+		const char *nl = memchr (data, '\n', len);
+		size_t skip = nl ? (size_t) (nl - data) + 1 : len;
+		data += skip;
+		len -= skip;
+	}
+	if (!len || !starts_with_header (data, len))
+		return BSC_EPARSE;
+	if (!(r = bsc_result_new ()))
+		return BSC_ENOMEM;
+	if (len > engine->limits[BSC_LIMIT_MESSAGE_BYTES]) {
+		len = engine->limits[BSC_LIMIT_MESSAGE_BYTES];
+		bsc_result_add_note (r, "limit: message-bytes");
+	}
+	/* GMime knows LF and CRLF; old Mac mail ends lines with CR alone. */
+	if (!memchr (data, '\n', len) && memchr (data, '\r', len)) {
+		if (!(copy = malloc (len))) {
+			bsc_result_free (r);
+			return BSC_ENOMEM;
+		}
+		for (size_t i = 0; i < len; i++)
+			copy[i] = data[i] == '\r' ? '\n' : data[i];
+		data = copy;
+	}
+
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer (data, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream (stream);
+	GMimeMessage *msg;
+
+	g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
+	msg = g_mime_parser_construct_message (parser, engine->parser_options);
+	g_object_unref (parser);
+	g_object_unref (stream);
+	free (copy);
+	if (!msg) {
+		bsc_result_free (r);
+		return BSC_EPARSE;
+	}
+	st = classify_object (engine, GMIME_OBJECT (msg), r);
+	g_object_unref (msg);
+	if (st != BSC_OK) {
+		bsc_result_free (r);
+		return st;
+	}
+	*out = r;
+	return BSC_OK;
+}
+
+bsc_status_t
+bsc_classify_gmime (const bsc_engine_t *engine, GMimeMessage *message, bsc_result_t **out)
+{
+	bsc_result_t *r;
+	bsc_status_t st;
+
+	if (!out)
+		return BSC_EINVAL;
+	*out = NULL;
+	if (!engine || !GMIME_IS_MESSAGE (message))
+		return BSC_EINVAL;
+	if (!(r = bsc_result_new ()))
+		return BSC_ENOMEM;
+	st = classify_object (engine, GMIME_OBJECT (message), r);
+	if (st != BSC_OK) {
+		bsc_result_free (r);
+		return st;
+	}
+	*out = r;
+	return BSC_OK;
+}

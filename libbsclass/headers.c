@@ -1,0 +1,166 @@
+/*
+ * headers.c - a light "Name: value" block splitter.
+ *
+ * Used for the header blocks GMime hands over as opaque bytes: the field
+ * groups of a delivery-status part (RFC 3464 section 2.1 reuses the RFC
+ * 5322 header syntax), text/rfc822-headers, and an encoded message/rfc822.
+ * Re-parsing those with a second GMime parser costs a GObject per field
+ * (research/PERF.md); this costs one arena copy per field.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "bsc-private.h"
+
+/* The end of the line starting at @p (at its CR or LF, or @end). */
+static const char *
+line_end (const char *p, const char *end)
+{
+	while (p < end && *p != '\n' && *p != '\r')
+		p++;
+	return p;
+}
+
+/* Past the line break at @p (CRLF, LF or a lone CR). */
+static const char *
+skip_eol (const char *p, const char *end)
+{
+	if (p < end && *p == '\r')
+		p++;
+	if (p < end && *p == '\n')
+		p++;
+	return p;
+}
+
+/* RFC 5322 section 3.6.8: ftext is printable US-ASCII but ':'.  Some
+ * writers put white space before the colon ("Status : 5.0.0"); allow it. */
+static size_t
+field_name_len (const char *p, const char *eol, const char **colon)
+{
+	const char *q = p;
+
+	while (q < eol && (unsigned char) *q > 32 && (unsigned char) *q < 127 && *q != ':')
+		q++;
+	size_t n = (size_t) (q - p);
+	while (q < eol && (*q == ' ' || *q == '\t'))
+		q++;
+	if (!n || q >= eol || *q != ':')
+		return 0;
+	*colon = q;
+	return n;
+}
+
+bool
+bsc_fields_add (bsc_arena_t *arena, bsc_fields_t *f, const char *name, size_t nlen,
+		const char *value, size_t vlen)
+{
+	bsc_field_t *v = bsc_arena_grow (arena, f->v, sizeof (*v), &f->cap, f->n + 1);
+	char *n, *val;
+
+	if (!v)
+		return false;
+	f->v = v;
+	n = bsc_arena_strndup (arena, name, nlen);
+	val = bsc_arena_strndup (arena, value, vlen);
+	if (!n || !val)
+		return false;
+	v[f->n].name = (bsc_str_t) { n, nlen };
+	v[f->n].value = (bsc_str_t) { val, vlen };
+	f->n++;
+	return true;
+}
+
+/* Copies the folded value [p, stop) into @arena without its line breaks,
+ * at most @max bytes, and trims it. */
+static bsc_str_t
+unfold (bsc_arena_t *arena, const char *p, const char *stop, size_t max)
+{
+	size_t cap = (size_t) (stop - p) < max ? (size_t) (stop - p) : max;
+	char *out = bsc_arena_alloc (arena, cap + 1), *o = out;
+
+	if (!out)
+		return (bsc_str_t) { "", 0 };
+	while (p < stop && (size_t) (o - out) < cap) {
+		if (*p == '\r' || *p == '\n')
+			p++;
+		else
+			*o++ = *p++;
+	}
+	*o = '\0';
+	return bsc_str_trim ((bsc_str_t) { out, (size_t) (o - out) });
+}
+
+const char *
+bsc_fields_parse (bsc_arena_t *arena, const char *p, const char *end, size_t max_fields,
+		  size_t max_value, bsc_fields_t *out)
+{
+	while (p < end) {
+		const char *eol = line_end (p, end), *colon = NULL;
+		size_t nlen;
+
+		if (eol == p) /* the empty line that ends the block */
+			return skip_eol (p, end);
+		nlen = field_name_len (p, eol, &colon);
+		if (!nlen) {
+			/* Not a field (a stray continuation, an mbox From_ line,
+			 * garbage): skip the line rather than give up on the block. */
+			p = skip_eol (eol, end);
+			continue;
+		}
+		const char *vstart = colon + 1, *q = skip_eol (eol, end);
+		while (q < end && (*q == ' ' || *q == '\t')) {
+			/* A continuation line that holds only white space followed by
+			 * a line break is still part of the field. */
+			eol = line_end (q, end);
+			q = skip_eol (eol, end);
+		}
+		if (out->n >= max_fields) {
+			out->truncated = true;
+		} else {
+			bsc_str_t v = unfold (arena, vstart, eol, max_value);
+			bsc_field_t *fv = bsc_arena_grow (arena, out->v, sizeof (*fv), &out->cap,
+							  out->n + 1);
+			if (!fv)
+				return end;
+			out->v = fv;
+			char *name = bsc_arena_strndup (arena, p, nlen);
+			if (!name)
+				return end;
+			fv[out->n].name = (bsc_str_t) { name, nlen };
+			fv[out->n].value = v;
+			out->n++;
+		}
+		p = q;
+	}
+	return end;
+}
+
+const bsc_field_t *
+bsc_fields_find (const bsc_fields_t *f, const char *name)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (bsc_str_ieq (f->v[i].name, name))
+			return &f->v[i];
+	return NULL;
+}
+
+char *
+bsc_header_decode (bsc_arena_t *arena, bsc_str_t raw)
+{
+	char *tmp, *dec, *res;
+
+	/* Only encoded words need GMime; everything else is a plain copy. */
+	if (!memmem (raw.ptr, raw.len, "=?", 2))
+		return bsc_utf8_copy (arena, raw.ptr, raw.len);
+	if (!(tmp = bsc_arena_strndup (arena, raw.ptr, raw.len)))
+		return NULL;
+	dec = g_mime_utils_header_decode_text (NULL, tmp);
+	if (!dec)
+		return bsc_utf8_copy (arena, raw.ptr, raw.len);
+	res = bsc_utf8_copy (arena, dec, strlen (dec));
+	g_free (dec);
+	return res;
+}

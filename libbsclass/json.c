@@ -1,0 +1,267 @@
+/*
+ * json.c - a result as one line of JSON (DESIGN.md section 6).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bsc-private.h"
+
+typedef struct {
+	char *p;
+	size_t len, cap;
+	bool failed;
+} buf_t;
+
+static void
+put (buf_t *b, const char *s, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *np = realloc (b->p, cap);
+		if (!np) {
+			b->failed = true;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy (b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+puts_ (buf_t *b, const char *s)
+{
+	put (b, s, strlen (s));
+}
+
+/* A JSON string (RFC 8259 section 7).  Invalid UTF-8 (possible only in
+ * caller-given text such as a file name) becomes U+FFFD. */
+static void
+put_string (buf_t *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *) s;
+
+	if (!s) {
+		puts_ (b, "null");
+		return;
+	}
+	put (b, "\"", 1);
+	while (*p) {
+		const unsigned char *run = p;
+		while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		put (b, (const char *) run, (size_t) (p - run));
+		if (!*p)
+			break;
+		if (*p == '"' || *p == '\\') {
+			char e[2] = { '\\', (char) *p++ };
+			put (b, e, 2);
+		} else if (*p < 0x20) {
+			char e[8];
+			snprintf (e, sizeof (e), "\\u%04x", *p++);
+			puts_ (b, e);
+		} else {
+			size_t n = 1;
+			while (n < 4 && (p[n] & 0xc0) == 0x80)
+				n++;
+			if (bsc_utf8_valid ((const char *) p, n)) {
+				put (b, (const char *) p, n);
+				p += n;
+			} else {
+				puts_ (b, "\xef\xbf\xbd");
+				p++;
+			}
+		}
+	}
+	put (b, "\"", 1);
+}
+
+static void
+put_key (buf_t *b, const char *key, bool *first)
+{
+	if (!*first)
+		put (b, ", ", 2);
+	*first = false;
+	put_string (b, key);
+	put (b, ": ", 2);
+}
+
+static void
+put_number (buf_t *b, double v)
+{
+	char n[32];
+
+	snprintf (n, sizeof (n), "%.10g", v);
+	puts_ (b, n);
+}
+
+static void
+put_kv (buf_t *b, const char *key, const char *value, bool *first)
+{
+	put_key (b, key, first);
+	put_string (b, value);
+}
+
+static const char *const target_names[BSC_T_COUNT] = {
+	"bounce", "out_of_office", "challenge_response", "normal", "ours", "forged", "backscatter",
+};
+
+static void
+put_rules (buf_t *b, const bsc_result_t *r)
+{
+	put (b, "[", 1);
+	for (size_t i = 0; i < r->hits.n; i++) {
+		const bsc_hit_t *h = &r->hits.v[i];
+		bool first = true, pfirst = true;
+
+		put (b, i ? ", {" : "{", i ? 3 : 1);
+		put_kv (b, "name", h->name, &first);
+		put_key (b, "score", &first);
+		put_number (b, bsc_hit_score (r, h));
+		put_key (b, "points", &first);
+		put (b, "{", 1);
+		for (int t = 0; t < BSC_T_COUNT; t++) {
+			if (h->points[t] == 0.0)
+				continue;
+			put_key (b, target_names[t], &pfirst);
+			put_number (b, h->points[t]);
+		}
+		put (b, "}", 1);
+		if (h->match)
+			put_kv (b, "match", h->match, &first);
+		put (b, "}", 1);
+	}
+	put (b, "]", 1);
+}
+
+static const char *const rcpt_keys[BSC_RCPT_FIELD_COUNT] = {
+	"address", "original_recipient", "status", "action", "reply_code",
+	"diagnostic", "remote_mta", "last_attempt_date", "will_retry_until",
+};
+
+static void
+put_recipients (buf_t *b, const bsc_result_t *r)
+{
+	put (b, "[", 1);
+	for (size_t i = 0; i < r->n_rcpts; i++) {
+		bool first = true;
+
+		put (b, i ? ", {" : "{", i ? 3 : 1);
+		for (int k = 0; k < BSC_RCPT_FIELD_COUNT; k++) {
+			const char *v = r->rcpts[i].f[k];
+			/* The fields of DESIGN.md section 6 are always there;
+			 * the extra ones only when the report gives them. */
+			if (v || k == BSC_RCPT_ADDRESS || k == BSC_RCPT_STATUS || k == BSC_RCPT_ACTION ||
+			    k == BSC_RCPT_REPLY_CODE || k == BSC_RCPT_DIAGNOSTIC || k == BSC_RCPT_REMOTE_MTA)
+				put_kv (b, rcpt_keys[k], v, &first);
+		}
+		put (b, "}", 1);
+	}
+	put (b, "]", 1);
+}
+
+/* One relay as text: the name the receiver recorded (else the HELO
+ * name) and the address, "host [192.0.2.1]". */
+static void
+put_relay (buf_t *b, const bsc_relay_t *rel)
+{
+	const char *name = rel->f[BSC_RELAY_RDNS] ? rel->f[BSC_RELAY_RDNS] : rel->f[BSC_RELAY_HELO];
+	const char *ip = rel->f[BSC_RELAY_IP];
+	size_t n = (name ? strlen (name) : 0) + (ip ? strlen (ip) : 0) + 4;
+	char *s = malloc (n);
+
+	if (!s) {
+		b->failed = true;
+		return;
+	}
+	snprintf (s, n, "%s%s%s%s%s", name ? name : "", name && ip ? " " : "", ip ? "[" : "",
+		  ip ? ip : "", ip ? "]" : "");
+	put_string (b, s);
+	free (s);
+}
+
+static const char *const orig_keys[BSC_ORIG_FIELD_COUNT] = {
+	"message_id", "from", "to", "subject", "date", "return_path",
+};
+
+static void
+put_original (buf_t *b, const bsc_result_t *r)
+{
+	bool first = true;
+
+	if (!r->has_original) {
+		puts_ (b, "null");
+		return;
+	}
+	put (b, "{", 1);
+	for (int k = 0; k < BSC_ORIG_FIELD_COUNT; k++)
+		put_kv (b, orig_keys[k], r->orig[k], &first);
+	put_key (b, "relays", &first);
+	put (b, "[", 1);
+	for (size_t i = 0; i < r->n_relays; i++) {
+		if (i)
+			put (b, ", ", 2);
+		put_relay (b, &r->relays[i]);
+	}
+	put (b, "]}", 2);
+}
+
+bsc_status_t
+bsc_result_to_json (const bsc_result_t *r, const char *file, long index, char **out)
+{
+	buf_t b = { 0 };
+	bool first = true;
+
+	if (!out)
+		return BSC_EINVAL;
+	*out = NULL;
+	if (!r)
+		return BSC_EINVAL;
+	put (&b, "{", 1);
+	if (file)
+		put_kv (&b, "file", file, &first);
+	if (index >= 0) {
+		put_key (&b, "index", &first);
+		put_number (&b, (double) index);
+	}
+	put_kv (&b, "message_id", r->message_id, &first);
+	put_kv (&b, "kind", bsc_kind_name (r->kind), &first);
+	put_kv (&b, "origin", bsc_origin_name (r->origin), &first);
+	put_kv (&b, "verdict", bsc_verdict_name (r->verdict), &first);
+	put_key (&b, "score", &first);
+	put_number (&b, r->score);
+	put_key (&b, "rules", &first);
+	put_rules (&b, r);
+	put_kv (&b, "report_type", r->report_type, &first);
+	put_kv (&b, "reporting_mta", r->reporting_mta, &first);
+	put_key (&b, "recipients", &first);
+	put_recipients (&b, r);
+	put_key (&b, "original", &first);
+	put_original (&b, r);
+	if (r->n_notes) {
+		put_key (&b, "notes", &first);
+		put (&b, "[", 1);
+		for (size_t i = 0; i < r->n_notes; i++) {
+			if (i)
+				put (&b, ", ", 2);
+			put_string (&b, r->notes[i]);
+		}
+		put (&b, "]", 1);
+	}
+	put (&b, "}", 1);
+	if (b.failed) {
+		free (b.p);
+		return BSC_ENOMEM;
+	}
+	*out = b.p;
+	return BSC_OK;
+}

@@ -1,0 +1,227 @@
+/*
+ * text.c - byte-view helpers, UTF-8 checks and the charset fallback.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "bsc-private.h"
+
+/* Length of the valid UTF-8 sequence at @s (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), 0 when it is not one. */
+static size_t
+utf8_seq (const unsigned char *s, size_t left)
+{
+	unsigned c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return left >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (left < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && s[1] < 0xa0)
+			return 0;
+		if (c == 0xed && s[1] >= 0xa0)
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (left < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && s[1] < 0x90)
+			return 0;
+		if (c == 0xf4 && s[1] >= 0x90)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+bool
+bsc_utf8_valid (const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = utf8_seq (p + i, len - i);
+		if (!n)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* Windows-1252 0x80-0x9f; the rest of the upper half is ISO-8859-1. */
+static const unsigned short cp1252_high[32] = {
+	0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd,
+	0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178,
+};
+
+static char *
+put_cp (char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char) cp;
+	} else if (cp < 0x800) {
+		*o++ = (char) (0xc0 | (cp >> 6));
+		*o++ = (char) (0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (char) (0xe0 | (cp >> 12));
+		*o++ = (char) (0x80 | ((cp >> 6) & 0x3f));
+		*o++ = (char) (0x80 | (cp & 0x3f));
+	}
+	return o;
+}
+
+char *
+bsc_utf8_copy (bsc_arena_t *arena, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	char *out, *o;
+	size_t i = 0;
+
+	if (len > (SIZE_MAX - 1) / 3)
+		return NULL;
+	/* Each byte grows to at most 3 bytes (U+20AC and friends). */
+	out = o = bsc_arena_alloc (arena, len * 3 + 1);
+	if (!out)
+		return NULL;
+	while (i < len) {
+		size_t n = utf8_seq (p + i, len - i);
+
+		if (n == 1) {
+			unsigned char c = p[i];
+			*o++ = (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : (char) c;
+		} else if (n) {
+			memcpy (o, p + i, n);
+			o += n;
+		} else {
+			unsigned c = p[i];
+			o = put_cp (o, c < 0xa0 ? cp1252_high[c - 0x80] : c);
+			n = 1;
+		}
+		i += n;
+	}
+	*o = '\0';
+	return out;
+}
+
+bsc_str_t
+bsc_str_trim (bsc_str_t s)
+{
+	while (s.len && (*s.ptr == ' ' || *s.ptr == '\t' || *s.ptr == '\r' || *s.ptr == '\n')) {
+		s.ptr++;
+		s.len--;
+	}
+	while (s.len && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t' ||
+			 s.ptr[s.len - 1] == '\r' || s.ptr[s.len - 1] == '\n'))
+		s.len--;
+	return s;
+}
+
+static int
+lc (int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+bool
+bsc_str_ieq (bsc_str_t s, const char *lit)
+{
+	size_t n = strlen (lit);
+
+	return s.len == n && bsc_str_iprefix (s, lit);
+}
+
+bool
+bsc_str_iprefix (bsc_str_t s, const char *lit)
+{
+	size_t i;
+
+	for (i = 0; lit[i]; i++) {
+		if (i >= s.len || lc ((unsigned char) s.ptr[i]) != lc ((unsigned char) lit[i]))
+			return false;
+	}
+	return true;
+}
+
+const char *
+bsc_str_icase_find (bsc_str_t hay, const char *needle)
+{
+	size_t n = strlen (needle), i;
+
+	if (!n)
+		return hay.ptr;
+	for (i = 0; i + n <= hay.len; i++) {
+		bsc_str_t at = { hay.ptr + i, hay.len - i };
+		if (lc ((unsigned char) hay.ptr[i]) == lc ((unsigned char) needle[0]) &&
+		    bsc_str_iprefix (at, needle))
+			return hay.ptr + i;
+	}
+	return NULL;
+}
+
+size_t
+bsc_strip_comments (char *s, size_t len)
+{
+	size_t i, o = 0;
+	int depth = 0;
+	bool quoted = false;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '\\' && i + 1 < len && (depth || quoted)) {
+			if (!depth) {
+				s[o++] = c;
+				s[o++] = s[i + 1];
+			}
+			i++;
+			continue;
+		}
+		if (!depth && c == '"') {
+			quoted = !quoted;
+		} else if (!quoted && c == '(') {
+			depth++;
+			continue;
+		} else if (!quoted && c == ')' && depth) {
+			depth--;
+			continue;
+		}
+		if (!depth)
+			s[o++] = c;
+	}
+	return o;
+}
+
+bsc_str_t
+bsc_addr_clean (bsc_str_t s)
+{
+	const char *semi;
+
+	s = bsc_str_trim (s);
+	/* RFC 3464 section 2.3.2: "address-type ; generic-address".  An
+	 * address type is an atom without '@'; a ';' after an '@' is not one. */
+	semi = memchr (s.ptr, ';', s.len);
+	if (semi && !memchr (s.ptr, '@', (size_t) (semi - s.ptr))) {
+		s.len -= (size_t) (semi + 1 - s.ptr);
+		s.ptr = semi + 1;
+		s = bsc_str_trim (s);
+	}
+	/* Take what is inside <...> when there is a bracketed part. */
+	const char *lt = memchr (s.ptr, '<', s.len);
+	if (lt) {
+		const char *gt = memchr (lt, '>', s.len - (size_t) (lt - s.ptr));
+		if (gt) {
+			s.ptr = lt + 1;
+			s.len = (size_t) (gt - lt - 1);
+		}
+	}
+	return bsc_str_trim (s);
+}
