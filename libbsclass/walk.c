@@ -88,7 +88,10 @@ part_bytes (GMimePart *part, size_t cap)
 		in += (size_t) n;
 	}
 	g_mime_stream_flush (filtered);
-	ba = g_byte_array_ref (g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (mem)));
+	/* Take the bytes over: a stream that owns its array frees it
+	 * outright when finalised, whatever its reference count. */
+	ba = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (mem));
+	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (mem), FALSE);
 	g_object_unref (filtered);
 	g_object_unref (mem);
 	if (ba->len > cap)
@@ -232,7 +235,8 @@ leaf (bsc_work_t *w, GMimePart *part)
 	} else if (type_is (ct, "message", "disposition-notification")) {
 		w->r->facts |= 1ull << BSC_F_MDN_REPORT;
 	} else if (type_is (ct, "text", "rfc822-headers") ||
-		   type_is (ct, "message", "global-headers")) {
+		   type_is (ct, "message", "global-headers") ||
+		   type_is (ct, "message", "rfc822-headers")) { /* a common misspelling */
 		if (!w->orig_done)
 			take_original_bytes (w, part, true);
 	} else if (type_is (ct, "message", "rfc822") || type_is (ct, "message", "global")) {

@@ -1,0 +1,443 @@
+/*
+ * test-classify.c - the public API end to end: bytes in, result out.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bsclass.h"
+#include "bsclass-gmime.h"
+
+static bsc_engine_t *engine;
+
+static int
+setup (void **state)
+{
+	bsc_options_t *o = bsc_options_new ();
+	const char *rules = getenv ("BSC_RULES");
+	bsc_error_t err;
+
+	bsc_options_set_rules_dir (o, rules ? rules : "rules");
+	if (bsc_engine_new (o, &engine, &err) != BSC_OK) {
+		print_error ("engine: %s:%d:%d: %s\n", err.source, err.line, err.column, err.text);
+		bsc_options_free (o);
+		return -1;
+	}
+	bsc_options_free (o);
+	return 0;
+}
+
+static int
+teardown (void **state)
+{
+	bsc_engine_free (engine);
+	return 0;
+}
+
+static bsc_result_t *
+classify (const char *msg)
+{
+	bsc_result_t *r = NULL;
+	bsc_status_t st = bsc_classify (engine, msg, strlen (msg), &r);
+
+	if (st != BSC_OK)
+		print_error ("bsc_classify: %s\n", bsc_strerror (st));
+	assert_int_equal (st, BSC_OK);
+	assert_non_null (r);
+	return r;
+}
+
+#define DSN_HEAD                                                                          \
+	"Return-Path: <>\n"                                                               \
+	"From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\n"                     \
+	"To: alice@example.com\n"                                                         \
+	"Subject: Undelivered Mail Returned to Sender\n"                                  \
+	"Message-ID: <report-1@mx.example.net>\n"                                         \
+	"MIME-Version: 1.0\n"                                                             \
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n" \
+	"--B\n"                                                                           \
+	"Content-Type: text/plain\n\n"                                                    \
+	"I'm sorry to have to inform you that your message could not be delivered.\n\n"   \
+	"--B\n"                                                                           \
+	"Content-Type: message/delivery-status\n\n"                                       \
+	"Reporting-MTA: dns; mx.example.net\n"                                            \
+	"Arrival-Date: Mon, 2 Nov 2026 10:00:00 +0100\n\n"                                \
+	"Final-Recipient: rfc822; bob@example.org\n"                                      \
+	"Original-Recipient: rfc822;bob@example.org\n"                                    \
+	"Action: failed\n"                                                                \
+	"Status: 5.1.1\n"                                                                 \
+	"Remote-MTA: dns; mx.example.org\n"                                               \
+	"Diagnostic-Code: smtp; 550 5.1.1 <bob@example.org>: Recipient address\n"        \
+	"    rejected: User unknown in virtual mailbox table\n\n"                         \
+	"Final-Recipient: rfc822; carol@example.org\n"                                    \
+	"Action: delayed\n"                                                               \
+	"Status: 4.4.1\n\n"
+
+static const char orig_headers[] =
+	"Received: from helo.example.com (out1.example.com [192.0.2.10])\n"
+	"\tby mx.example.net (Postfix) with ESMTPS id 4AB;\n\tMon, 2 Nov 2026 10:00:00 +0100\n"
+	"Message-ID: <orig-42@example.com>\n"
+	"From: Alice Example <alice@example.com>\n"
+	"To: bob@example.org\n"
+	"Subject: =?ISO-8859-1?Q?Gr=FC=DFe?=\n"
+	"Date: Mon, 2 Nov 2026 09:59:00 +0100\n\n";
+
+static void
+check_dsn (bsc_result_t *r)
+{
+	assert_int_equal (bsc_result_kind (r), BSC_KIND_BOUNCE);
+	assert_string_equal (bsc_result_report_type (r), "delivery-status");
+	assert_string_equal (bsc_result_reporting_mta (r), "mx.example.net");
+	assert_string_equal (bsc_result_message_id (r), "<report-1@mx.example.net>");
+	assert_int_equal (bsc_result_recipient_count (r), 2);
+	assert_string_equal (bsc_result_recipient (r, 0, BSC_RCPT_ADDRESS), "bob@example.org");
+	assert_string_equal (bsc_result_recipient (r, 0, BSC_RCPT_ORIGINAL_RECIPIENT), "bob@example.org");
+	assert_string_equal (bsc_result_recipient (r, 0, BSC_RCPT_STATUS), "5.1.1");
+	assert_string_equal (bsc_result_recipient (r, 0, BSC_RCPT_ACTION), "failed");
+	assert_string_equal (bsc_result_recipient (r, 0, BSC_RCPT_REPLY_CODE), "550");
+	assert_string_equal (bsc_result_recipient (r, 0, BSC_RCPT_REMOTE_MTA), "mx.example.org");
+	assert_non_null (strstr (bsc_result_recipient (r, 0, BSC_RCPT_DIAGNOSTIC),
+				 "rejected: User unknown"));
+	assert_string_equal (bsc_result_recipient (r, 1, BSC_RCPT_ACTION), "delayed");
+	assert_string_equal (bsc_result_recipient (r, 1, BSC_RCPT_STATUS), "4.4.1");
+	assert_null (bsc_result_recipient (r, 1, BSC_RCPT_REPLY_CODE));
+	assert_null (bsc_result_recipient (r, 2, BSC_RCPT_ADDRESS));
+}
+
+static void
+check_original (bsc_result_t *r)
+{
+	assert_true (bsc_result_has_original (r));
+	assert_string_equal (bsc_result_original (r, BSC_ORIG_MESSAGE_ID), "<orig-42@example.com>");
+	assert_string_equal (bsc_result_original (r, BSC_ORIG_FROM), "Alice Example <alice@example.com>");
+	assert_string_equal (bsc_result_original (r, BSC_ORIG_SUBJECT), "Gr\xc3\xbc\xc3\x9f" "e");
+	assert_int_equal (bsc_result_relay_count (r), 1);
+	assert_string_equal (bsc_result_relay (r, 0, BSC_RELAY_IP), "192.0.2.10");
+	assert_string_equal (bsc_result_relay (r, 0, BSC_RELAY_RDNS), "out1.example.com");
+	assert_string_equal (bsc_result_relay (r, 0, BSC_RELAY_HELO), "helo.example.com");
+	assert_string_equal (bsc_result_relay (r, 0, BSC_RELAY_BY), "mx.example.net");
+}
+
+static char *
+concat (const char *a, const char *b, const char *c, const char *d)
+{
+	size_t n = strlen (a) + strlen (b) + strlen (c) + strlen (d) + 1;
+	char *s = malloc (n);
+
+	assert_non_null (s);
+	strcpy (s, a);
+	strcat (s, b);
+	strcat (s, c);
+	strcat (s, d);
+	return s;
+}
+
+/* The embedded original in each of the forms a report may carry it. */
+static void
+test_original_forms (void **state)
+{
+	static const char *const heads[] = {
+		"--B\nContent-Type: message/rfc822\n\n",
+		"--B\nContent-Type: text/rfc822-headers\n\n",
+		"--B\nContent-Type: message/global-headers\n\n",
+	};
+	for (size_t i = 0; i < sizeof (heads) / sizeof (heads[0]); i++) {
+		char *msg = concat (DSN_HEAD, heads[i], orig_headers, "Body.\n--B--\n");
+		bsc_result_t *r = classify (msg);
+		check_dsn (r);
+		check_original (r);
+		bsc_result_free (r);
+		free (msg);
+	}
+}
+
+/* GMime leaves a base64 message/rfc822 opaque; its headers still count. */
+static void
+test_original_base64 (void **state)
+{
+	gsize n = strlen (orig_headers);
+	gchar *b64 = g_base64_encode ((const guchar *) orig_headers, n);
+	char *msg = concat (DSN_HEAD, "--B\nContent-Type: message/rfc822\n"
+				      "Content-Transfer-Encoding: base64\n\n",
+			    b64, "\n--B--\n");
+	bsc_result_t *r = classify (msg);
+
+	check_dsn (r);
+	check_original (r);
+	bsc_result_free (r);
+	free (msg);
+	g_free (b64);
+}
+
+static char *
+replace_all (const char *s, char from, const char *to)
+{
+	size_t n = 0, tl = strlen (to);
+	for (const char *p = s; *p; p++)
+		n += *p == from ? tl : 1;
+	char *out = malloc (n + 1), *o = out;
+	assert_non_null (out);
+	for (const char *p = s; *p; p++) {
+		if (*p == from) {
+			memcpy (o, to, tl);
+			o += tl;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static void
+test_line_ends (void **state)
+{
+	char *lf = concat (DSN_HEAD, "--B\nContent-Type: message/rfc822\n\n", orig_headers, "x\n--B--\n");
+	const char *ends[] = { "\r\n", "\r" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char *msg = replace_all (lf, '\n', ends[i]);
+		bsc_result_t *r = classify (msg);
+		check_dsn (r);
+		check_original (r);
+		bsc_result_free (r);
+		free (msg);
+	}
+	free (lf);
+}
+
+/* Undeclared 8-bit text comes out as UTF-8 (read as Windows-1252). */
+static void
+test_latin1_diagnostic (void **state)
+{
+	const char *msg =
+		"From: postmaster@example.net\nContent-Type: multipart/report; "
+		"report-type=delivery-status; boundary=B\n\n--B\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; j@example.org\n"
+		"Action: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 Bo\xeete pleine\n\n--B--\n";
+	bsc_result_t *r = classify (msg);
+
+	assert_string_equal (bsc_result_recipient (r, 0, BSC_RCPT_DIAGNOSTIC), "552 Bo\xc3\xaete pleine");
+	assert_string_equal (bsc_result_recipient (r, 0, BSC_RCPT_STATUS), "5.2.2");
+	bsc_result_free (r);
+}
+
+struct kind_case {
+	const char *name;
+	const char *msg;
+	bsc_kind_t kind;
+	size_t rcpts;
+};
+
+static const struct kind_case kind_cases[] = {
+	{ "success DSN is normal",
+	  "From: MAILER-DAEMON@example.net\nContent-Type: multipart/report; report-type=delivery-status;"
+	  " boundary=B\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; example.net\n\n"
+	  "Final-Recipient: rfc822; a@example.org\nAction: delivered\nStatus: 2.0.0\n\n"
+	  "Final-Recipient: rfc822; b@example.org\nAction: relayed\nStatus: 2.0.0\n\n--B--\n",
+	  BSC_KIND_NORMAL, 2 },
+	{ "ARF report is normal",
+	  "From: abuse@example.net\nContent-Type: multipart/report; report-type=feedback-report; boundary=B\n\n"
+	  "--B\nContent-Type: text/plain\n\nThis is an abuse report.\n--B\n"
+	  "Content-Type: message/feedback-report\n\nFeedback-Type: abuse\nVersion: 1\n\n--B\n"
+	  "Content-Type: message/rfc822\n\nMessage-ID: <spam@example.com>\nFrom: a@example.com\n\nbuy\n--B--\n",
+	  BSC_KIND_NORMAL, 0 },
+	{ "MDN is normal",
+	  "From: bob@example.org\nContent-Type: multipart/report; report-type=disposition-notification;"
+	  " boundary=B\n\n--B\nContent-Type: text/plain\n\nYour message was displayed.\n--B\n"
+	  "Content-Type: message/disposition-notification\n\nFinal-Recipient: rfc822; bob@example.org\n"
+	  "Disposition: manual-action/MDN-sent-manually; displayed\n\n--B--\n",
+	  BSC_KIND_NORMAL, 0 },
+	{ "plain human mail is normal",
+	  "From: Alice <alice@example.com>\nTo: bob@example.org\nSubject: lunch\n\nUndelivered Mail Returned "
+	  "to Sender is what I got yesterday, funny.\n",
+	  BSC_KIND_NORMAL, 0 },
+	{ "delay-only DSN is a bounce",
+	  "From: MAILER-DAEMON@example.net\nContent-Type: multipart/report; report-type=delivery-status;"
+	  " boundary=B\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; example.net\n\n"
+	  "Final-Recipient: rfc822; a@example.org\nAction: delayed\nStatus: 4.4.1\n\n--B--\n",
+	  BSC_KIND_BOUNCE, 1 },
+	{ "headers only",
+	  "Subject: hi\nFrom: a@example.com\n", BSC_KIND_NORMAL, 0 },
+};
+
+static void
+test_kinds (void **state)
+{
+	for (size_t i = 0; i < sizeof (kind_cases) / sizeof (kind_cases[0]); i++) {
+		bsc_result_t *r = classify (kind_cases[i].msg);
+		if (bsc_result_kind (r) != kind_cases[i].kind ||
+		    bsc_result_recipient_count (r) != kind_cases[i].rcpts)
+			fail_msg ("%s: kind %s with %zu recipients", kind_cases[i].name,
+				  bsc_kind_name (bsc_result_kind (r)), bsc_result_recipient_count (r));
+		bsc_result_free (r);
+	}
+}
+
+static void
+test_bad_input (void **state)
+{
+	bsc_result_t *r = (bsc_result_t *) 1;
+	static const char garbage[] = "\x00\x01\x02\xff\xfe binary \x00 stuff";
+
+	assert_int_equal (bsc_classify (engine, "", 0, &r), BSC_EPARSE);
+	assert_null (r);
+	assert_int_equal (bsc_classify (engine, garbage, sizeof (garbage), &r), BSC_EPARSE);
+	assert_int_equal (bsc_classify (engine, "From x\n", 7, &r), BSC_EPARSE);
+	assert_int_equal (bsc_classify (NULL, "a: b\n", 5, &r), BSC_EINVAL);
+	assert_int_equal (bsc_classify (engine, NULL, 5, &r), BSC_EINVAL);
+	assert_int_equal (bsc_classify (engine, "a: b\n", 5, NULL), BSC_EINVAL);
+	/* Not NUL-terminated: only @len bytes are read. */
+	char buf[8] = { 'A', ':', ' ', 'b', '\n', 'X', 'X', 'X' };
+	assert_int_equal (bsc_classify (engine, buf, 5, &r), BSC_OK);
+	bsc_result_free (r);
+	bsc_result_free (NULL);
+	for (int s = BSC_OK; s <= BSC_ELIMIT + 1; s++)
+		assert_non_null (bsc_strerror ((bsc_status_t) s));
+}
+
+static void
+test_engine_errors (void **state)
+{
+	bsc_options_t *o = bsc_options_new ();
+	bsc_engine_t *e = (bsc_engine_t *) 1;
+	bsc_error_t err;
+
+	assert_int_equal (bsc_options_set_limit (o, BSC_LIMIT_PARTS, 0), BSC_EINVAL);
+	assert_int_equal (bsc_options_set_limit (o, BSC_LIMIT_COUNT, 5), BSC_EINVAL);
+	assert_int_equal (bsc_options_get_limit (o, BSC_LIMIT_MIME_DEPTH), 16);
+	bsc_options_set_rules_dir (o, "/nonexistent/rules");
+	assert_int_equal (bsc_engine_new (o, &e, &err), BSC_EIO);
+	assert_null (e);
+	assert_string_equal (err.source, "/nonexistent/rules");
+	assert_int_equal (bsc_engine_new (o, NULL, NULL), BSC_EINVAL);
+	bsc_options_free (o);
+	bsc_engine_free (NULL);
+	assert_string_equal (bsc_version (), "0.1.0");
+	assert_true (BSC_CHECK_VERSION (0, 1, 0));
+}
+
+/* A limit reached is a note, never a failure. */
+static void
+test_limits (void **state)
+{
+	bsc_options_t *o = bsc_options_new ();
+	const char *rules = getenv ("BSC_RULES");
+	bsc_engine_t *e;
+	bsc_result_t *r;
+	char *msg = concat (DSN_HEAD, "--B--\n", "", "");
+
+	bsc_options_set_rules_dir (o, rules ? rules : "rules");
+	bsc_options_set_limit (o, BSC_LIMIT_RECIPIENTS, 1);
+	assert_int_equal (bsc_engine_new (o, &e, NULL), BSC_OK);
+	assert_int_equal (bsc_classify (e, msg, strlen (msg), &r), BSC_OK);
+	assert_int_equal (bsc_result_recipient_count (r), 1);
+	assert_int_equal (bsc_result_note_count (r), 1);
+	assert_string_equal (bsc_result_note (r, 0), "limit: recipients");
+	bsc_result_free (r);
+	bsc_engine_free (e);
+	bsc_options_free (o);
+	free (msg);
+}
+
+/* Embedders with a parsed GMimeMessage get the same answer. */
+static void
+test_gmime_entry (void **state)
+{
+	char *msg = concat (DSN_HEAD, "--B\nContent-Type: message/rfc822\n\n", orig_headers, "x\n--B--\n");
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer (msg, strlen (msg));
+	GMimeParser *p = g_mime_parser_new_with_stream (s);
+	GMimeMessage *m = g_mime_parser_construct_message (p, NULL);
+	bsc_result_t *r;
+
+	assert_non_null (m);
+	assert_int_equal (bsc_classify_gmime (engine, m, &r), BSC_OK);
+	check_dsn (r);
+	check_original (r);
+	bsc_result_free (r);
+	assert_int_equal (bsc_classify_gmime (engine, NULL, &r), BSC_EINVAL);
+	g_object_unref (m);
+	g_object_unref (p);
+	g_object_unref (s);
+	free (msg);
+}
+
+static void *
+worker (void *arg)
+{
+	const char *msg = arg;
+	for (int i = 0; i < 200; i++) {
+		bsc_result_t *r = NULL;
+		if (bsc_classify (engine, msg, strlen (msg), &r) != BSC_OK ||
+		    bsc_result_recipient_count (r) != 2 ||
+		    strcmp (bsc_result_recipient (r, 0, BSC_RCPT_STATUS), "5.1.1")) {
+			bsc_result_free (r);
+			return (void *) 1;
+		}
+		bsc_result_free (r);
+	}
+	return NULL;
+}
+
+/* One engine, several threads at once. */
+static void
+test_threads (void **state)
+{
+	char *msg = concat (DSN_HEAD, "--B\nContent-Type: message/rfc822\n\n", orig_headers, "x\n--B--\n");
+	pthread_t t[4];
+	void *ret;
+
+	for (int i = 0; i < 4; i++)
+		assert_int_equal (pthread_create (&t[i], NULL, worker, msg), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal (pthread_join (t[i], &ret), 0);
+		assert_null (ret);
+	}
+	free (msg);
+}
+
+static void
+test_json (void **state)
+{
+	char *msg = concat (DSN_HEAD, "--B\nContent-Type: message/rfc822\n\n", orig_headers, "x\n--B--\n");
+	bsc_result_t *r = classify (msg);
+	char *json = NULL;
+
+	assert_int_equal (bsc_result_to_json (r, "in.mbox", 3, &json), BSC_OK);
+	assert_non_null (strstr (json, "{\"file\": \"in.mbox\", \"index\": 3, \"message_id\": "
+				       "\"<report-1@mx.example.net>\", \"kind\": \"bounce\""));
+	assert_non_null (strstr (json, "\"recipients\": [{\"address\": \"bob@example.org\", "
+				       "\"original_recipient\": \"bob@example.org\", \"status\": \"5.1.1\", "
+				       "\"action\": \"failed\", \"reply_code\": \"550\""));
+	assert_non_null (strstr (json, "\"relays\": [\"out1.example.com [192.0.2.10]\"]"));
+	assert_null (strchr (json, '\n'));
+	bsc_free (json);
+	bsc_result_free (r);
+	free (msg);
+}
+
+int
+main (void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test (test_original_forms),
+		cmocka_unit_test (test_original_base64),
+		cmocka_unit_test (test_line_ends),
+		cmocka_unit_test (test_latin1_diagnostic),
+		cmocka_unit_test (test_kinds),
+		cmocka_unit_test (test_bad_input),
+		cmocka_unit_test (test_engine_errors),
+		cmocka_unit_test (test_limits),
+		cmocka_unit_test (test_gmime_entry),
+		cmocka_unit_test (test_threads),
+		cmocka_unit_test (test_json),
+	};
+	return cmocka_run_group_tests (tests, setup, teardown);
+}

@@ -1,0 +1,13 @@
+#!/bin/sh
+# LOG_COMPILER for `make check-valgrind`: C test programs run under
+# memcheck (through libtool, so the real binary is checked); shell tests
+# get BSC_VALGRIND so that they wrap the programs they start.
+case "$1" in
+*.sh)
+	BSC_VALGRIND="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99"
+	export BSC_VALGRIND
+	exec sh "$@" ;;
+*)
+	exec "${top_builddir:-.}/libtool" --mode=execute valgrind -q --leak-check=full \
+		--errors-for-leak-kinds=definite --error-exitcode=99 "$@" ;;
+esac
