@@ -1,0 +1,330 @@
+#!/bin/sh
+# cli.sh - tests of the bsclassify command line (DESIGN.md section 6)
+#
+# Run by `make check` with top_srcdir, top_builddir and BSC_RULES (the
+# source rules folder) in the environment.  Only structural facts are
+# checked (exit status, number of lines, which records are errors, JSON
+# validity), never how a message is classified: the corpus tests own that.
+
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+BSC_RULES=${BSC_RULES:-$top_srcdir/rules}
+prog=$top_builddir/bsclassify/bsclassify
+
+if [ ! -x "$prog" ]; then
+	echo "cli.sh: $prog not built" >&2
+	exit 99
+fi
+
+# The messages say "Permission denied", not a translation.
+LC_ALL=C
+export LC_ALL
+unset BSCLASS_RULES_DIR
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bsclassify-cli.XXXXXX") || exit 99
+trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+
+n=0
+failed=0
+ok () {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+not_ok () {
+	n=$((n + 1))
+	failed=1
+	echo "not ok $n - $1"
+}
+skip () {
+	n=$((n + 1))
+	echo "ok $n - # SKIP $1"
+}
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+check () {
+	what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# bsc ARGS...: bsclassify with the source rules; stdout in $tmp/out,
+# stderr in $tmp/err, exit status in $rc.
+bsc () {
+	"$prog" --rules "$BSC_RULES" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+lines () {
+	wc -l <"$1" | tr -d ' '
+}
+
+# The "index" of each JSON line, one per line ("-" where there is none).
+indexes () {
+	if [ -n "$python" ]; then
+		"$python" -c 'import json, sys
+for l in sys.stdin:
+    print(json.loads(l).get("index", "-"))' <"$1"
+	else
+		sed -e 's/.*"index": *\([0-9][0-9]*\).*/\1/' -e 't' -e 's/.*/-/' "$1"
+	fi
+}
+
+# The "file" of each JSON line.
+files () {
+	if [ -n "$python" ]; then
+		"$python" -c 'import json, sys
+for l in sys.stdin:
+    print(json.loads(l)["file"])' <"$1"
+	else
+		sed -e 's/^{"file": *"\([^"]*\)".*/\1/' "$1"
+	fi
+}
+
+# A record is an error record when it has an "error" key.
+error_lines () {
+	grep -c '"error":' "$1"
+}
+
+python=
+if command -v python3 >/dev/null 2>&1 && python3 -c 'import json' 2>/dev/null; then
+	python=python3
+fi
+
+# JSON lines from the runs below are collected here and checked at the end.
+: >"$tmp/all.jsonl"
+keep_json () {
+	cat "$tmp/out" >>"$tmp/all.jsonl"
+}
+
+# ------------------------------------------------------------ test data
+
+# Three small messages.  Body lines that start with "From " are escaped
+# (">From ") or neither follow an empty line nor carry a From_ date, so
+# none of them starts a message.
+cat >"$tmp/three.mbox" <<'EOF'
+From alice@example.com Mon Jan  1 00:00:00 2024
+From: alice@example.com
+To: bob@example.net
+Subject: one
+Message-ID: <one@example.com>
+
+Hello Bob,
+>From the desk of Alice: this line was escaped by the mbox writer.
+>>From a quote of an escaped line.
+
+From MAILER-DAEMON Tue Jan  2 00:00:00 2024
+From: MAILER-DAEMON@example.net
+To: alice@example.com
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <two@example.net>
+
+This is the mail system at host example.net.
+From here on, a line that starts with From but is no From_ line.
+
+From carol@example.org Wed Jan  3 10:11:12 2024
+From: carol@example.org
+To: alice@example.com
+Subject: three
+Message-ID: <three@example.org>
+
+Hi.
+EOF
+
+cat >"$tmp/one.eml" <<'EOF'
+From: dave@example.com
+To: erin@example.net
+Subject: a single message
+Message-ID: <single@example.com>
+
+Just one message, no From_ line.
+EOF
+
+: >"$tmp/empty.eml"
+: >"$tmp/empty.mbox"
+printf 'From nobody Mon Jan  1 00:00:00 2024\n' >"$tmp/fromonly.mbox"
+
+# Fixed binary garbage: NULs, high bytes, CRs, a "From " inside.
+printf '\000\001\002\377\376\375garbage\015\000\000From \012\012\377\200\033[2J\000tail' \
+	>"$tmp/garbage.bin"
+
+# The three messages with CRLF line ends.
+sed 's/$/\r/' "$tmp/three.mbox" >"$tmp/three-crlf.mbox"
+
+# A folder: files in sub-folders, a dot-file to skip.
+mkdir -p "$tmp/folder/b-sub/deeper" "$tmp/folder/.hidden"
+cp "$tmp/one.eml" "$tmp/folder/c.eml"
+cp "$tmp/one.eml" "$tmp/folder/a.eml"
+cp "$tmp/one.eml" "$tmp/folder/b-sub/m1"
+cp "$tmp/one.eml" "$tmp/folder/b-sub/deeper/m2"
+cp "$tmp/one.eml" "$tmp/folder/.hidden/skipped"
+cp "$tmp/one.eml" "$tmp/folder/.dotfile"
+
+# ------------------------------------------------------------ options
+
+"$prog" --help >"$tmp/out" 2>&1
+rc=$?
+check "--help exits 0" test "$rc" -eq 0
+check "--help lists --format and --lint" \
+	sh -c 'grep -q -- "--format" "$1" && grep -q -- "--lint" "$1"' sh "$tmp/out"
+
+"$prog" --version >"$tmp/out" 2>&1
+rc=$?
+check "--version exits 0" test "$rc" -eq 0
+check "--version names the program" grep -q '^bsclassify ' "$tmp/out"
+
+"$prog" --no-such-option >"$tmp/out" 2>"$tmp/err"
+check "an unknown option exits 2" test $? -eq 2
+
+bsc --format=xml "$tmp/one.eml"
+check "--format=xml exits 2" test "$rc" -eq 2
+
+bsc -j 2 "$tmp/one.eml"
+check "-j 2 is refused (not yet supported) with exit 2" test "$rc" -eq 2
+
+bsc --now 2024-01-01 "$tmp/one.eml"
+check "--now is refused (not yet supported) with exit 2" test "$rc" -eq 2
+
+bsc --lint
+check "--lint with the shipped rules exits 0" test "$rc" -eq 0
+check "--lint says how many rules are OK" grep -q 'rules OK' "$tmp/out"
+
+printf 'body BROKEN /(unclosed/\n' >"$tmp/broken.cf"
+bsc --site-rules "$tmp/broken.cf" --lint
+check "--lint with a broken site rule file exits 2" test "$rc" -eq 2
+check "the lint error names the file and line" grep -q 'broken\.cf:1' "$tmp/err"
+
+bsc --config "$tmp/no-such-config" "$tmp/one.eml"
+check "a missing --config file exits 2" test "$rc" -eq 2
+check "the config error names the file" grep -q 'no-such-config' "$tmp/err"
+
+# ------------------------------------------------------------ inputs
+
+bsc --format=json "$tmp/empty.eml"
+keep_json
+check "an empty file exits 1" test "$rc" -eq 1
+check "an empty file gives one error line" \
+	test "$(lines "$tmp/out")" = 1 -a "$(error_lines "$tmp/out")" = 1
+
+bsc --format=json "$tmp/empty.mbox"
+keep_json
+check "a 0-byte mbox exits 1" test "$rc" -eq 1
+check "a 0-byte mbox gives one error line" \
+	test "$(lines "$tmp/out")" = 1 -a "$(error_lines "$tmp/out")" = 1
+
+bsc --format=json "$tmp/fromonly.mbox"
+keep_json
+check "an mbox holding only a From_ line gives one line" test "$(lines "$tmp/out")" = 1
+
+bsc --format=json "$tmp/garbage.bin"
+keep_json
+check "binary garbage does not crash (exit 0 or 1)" test "$rc" -le 1
+check "binary garbage gives one line" test "$(lines "$tmp/out")" = 1
+
+bsc --format=json "$tmp/three.mbox"
+keep_json
+check "an mbox of three messages exits 0" test "$rc" -eq 0
+check "an mbox of three messages gives three lines" test "$(lines "$tmp/out")" = 3
+check "... numbered 0, 1, 2 (no split at \">From \" or a bare \"From \" line)" \
+	test "$(indexes "$tmp/out" | tr '\n' ' ')" = "0 1 2 "
+
+bsc --format=json "$tmp/three-crlf.mbox"
+keep_json
+check "a CRLF mbox of three messages gives three lines" test "$(lines "$tmp/out")" = 3
+
+bsc --format=json - <"$tmp/three.mbox"
+keep_json
+check "'-' reads an mbox from standard input" \
+	test "$rc" -eq 0 -a "$(lines "$tmp/out")" = 3
+check "... named \"-\"" test "$(files "$tmp/out" | sort -u)" = "-"
+
+"$prog" --rules "$BSC_RULES" --format=json <"$tmp/one.eml" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+keep_json
+check "no operand reads one message from standard input" \
+	test "$rc" -eq 0 -a "$(lines "$tmp/out")" = 1
+
+bsc --format=json "$tmp/folder"
+keep_json
+printf '%s\n' "$tmp/folder/a.eml" "$tmp/folder/b-sub/deeper/m2" \
+	"$tmp/folder/b-sub/m1" "$tmp/folder/c.eml" >"$tmp/expected"
+files "$tmp/out" >"$tmp/got"
+check "a folder gives one line per file, sub-folders too, dot-files skipped, sorted" \
+	cmp -s "$tmp/expected" "$tmp/got"
+
+bsc --format=json "$tmp/no-such-file" "$tmp/one.eml"
+keep_json
+check "a missing file exits 1" test "$rc" -eq 1
+check "... with an error line, and the next file is still read" \
+	test "$(lines "$tmp/out")" = 2 -a "$(error_lines "$tmp/out")" = 1
+
+if [ "$(id -u)" = 0 ]; then
+	skip "an unreadable file (running as root, which reads it anyway)"
+else
+	cp "$tmp/one.eml" "$tmp/unreadable.eml"
+	chmod 000 "$tmp/unreadable.eml"
+	bsc --format=json "$tmp/unreadable.eml" "$tmp/one.eml"
+	keep_json
+	check "an unreadable file is reported, the next one read, exit 1" \
+		test "$rc" -eq 1 -a "$(lines "$tmp/out")" = 2 -a "$(error_lines "$tmp/out")" = 1
+fi
+
+# A message over --limit message-bytes is consumed but reported, and its
+# neighbours are kept.
+{
+	sed -n '1,10p' "$tmp/three.mbox"
+	echo 'From big@example.com Thu Jan  4 00:00:00 2024'
+	echo 'Subject: big'
+	echo
+	i=0
+	while [ $i -lt 100 ]; do
+		echo 'a line of filler text to make this message bigger than the limit'
+		i=$((i + 1))
+	done
+	echo
+	sed -n '20,$p' "$tmp/three.mbox"
+} >"$tmp/big.mbox"
+bsc --format=json --limit message-bytes=2000 "$tmp/big.mbox"
+keep_json
+check "a too large message in an mbox gives an error line, exit 1" \
+	test "$rc" -eq 1 -a "$(error_lines "$tmp/out")" = 1
+check "... and its neighbours are still read" \
+	test "$(indexes "$tmp/out" | tr '\n' ' ')" = "0 1 2 "
+check "... the error says the message is too large" grep -q 'too large' "$tmp/out"
+
+# ------------------------------------------------------------ output
+
+bsc "$tmp/three.mbox"
+check "text format exits 0" test "$rc" -eq 0
+check "text format starts each message with FILE #N:" \
+	grep -q 'three\.mbox #2: ' "$tmp/out"
+
+bsc --explain "$tmp/three.mbox"
+check "--explain exits 0" test "$rc" -eq 0
+
+bsc --format=json --summary "$tmp/three.mbox" "$tmp/empty.eml"
+check "--summary counts every record" grep -q 'total  *4$' "$tmp/err"
+check "--summary counts the error" grep -q 'errors  *1$' "$tmp/err"
+
+if [ -w /dev/full ]; then
+	"$prog" --rules "$BSC_RULES" --format=json "$tmp/three.mbox" >/dev/full 2>"$tmp/err"
+	check "writing to a full device exits 2" test $? -eq 2
+	check "... saying write error" grep -q 'write error' "$tmp/err"
+else
+	skip "writing to a full device (no /dev/full)"
+fi
+
+if [ -n "$python" ]; then
+	check "every JSON line is valid JSON ($(lines "$tmp/all.jsonl") lines)" \
+		"$python" -c 'import json, sys
+n = 0
+for line in sys.stdin:
+    obj = json.loads(line)
+    assert isinstance(obj, dict) and "file" in obj, line
+    n += 1
+assert n > 0' <"$tmp/all.jsonl"
+else
+	skip "JSON validity (no python3)"
+fi
+
+echo "1..$n"
+exit $failed
