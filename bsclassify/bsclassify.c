@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bsclass.h"
@@ -47,6 +48,9 @@ typedef struct cli {
 	int summary;
 	int explain;
 	int lint;
+	time_t now;              /* --now, 0 when not given */
+	const char *batv_sign;   /* --batv-sign ADDRESS */
+	const char *msgid_sign;  /* --msgid-sign LOCAL@DOMAIN */
 	const char *rules_dir;
 	bsc_config_t *config;
 	bsc_options_t *options;
@@ -135,11 +139,17 @@ static const char usage_text[] =
 	"      --limit=NAME=VALUE  a per-message limit (repeatable): mime-depth, parts,\n"
 	"                          headers, header-bytes, text-sample, original-bytes,\n"
 	"                          recipients, message-bytes, match-limit, depth-limit\n"
+	"      --now=TIME          judge BATV tags as of TIME (Unix seconds, or\n"
+	"                          YYYY-MM-DD[THH:MM[:SS]] in UTC) instead of each\n"
+	"                          message's own receipt time\n"
 	"      --lint              check the rules, print how many there are, exit\n"
+	"\n"
+	"Signing (print and exit; uses the site config):\n"
+	"      --batv-sign=ADDRESS print the BATV (prvs=) form of an envelope sender\n"
+	"      --msgid-sign=LOCAL@DOMAIN  print a signed Message-ID <LOCAL.TAG@DOMAIN>\n"
 	"\n"
 	"Not yet supported (refused):\n"
 	"  -j, --jobs=N            worker threads: only 1 for now\n"
-	"      --now=TIME          the time to check BATV tags against\n"
 	"\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show the program and library versions and exit\n"
@@ -277,6 +287,89 @@ opt_jobs (const char *arg)
 	return 0;
 }
 
+/* Days from 1970-01-01 to a civil date (proleptic Gregorian). */
+static long long
+days_from_civil (long long y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	long long era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned) (y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long long) doe - 719468;
+}
+
+/* --now: Unix seconds, or an ISO 8601 date and time in UTC. */
+static int
+parse_time (const char *arg, time_t *out)
+{
+	unsigned long long secs;
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+
+	if (parse_number (arg, 0, (unsigned long long) INT64_MAX / 2, &secs) == 0) {
+		*out = (time_t) secs;
+		return 0;
+	}
+	if (sscanf (arg, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
+		return -1;
+	if (arg[n] == 'T' || arg[n] == ' ') {
+		int m = 0;
+		if (sscanf (arg + n + 1, "%2d:%2d%n", &h, &mi, &m) != 2)
+			return -1;
+		n += 1 + m;
+		if (arg[n] == ':') {
+			if (sscanf (arg + n + 1, "%2d%n", &sec, &m) != 1)
+				return -1;
+			n += 1 + m;
+		}
+	}
+	if (arg[n] == 'Z')
+		n++;
+	if (arg[n] || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return -1;
+	*out = (time_t) (days_from_civil (y, (unsigned) mo, (unsigned) d) * 86400 + h * 3600 +
+			 mi * 60 + sec);
+	return 0;
+}
+
+/* --batv-sign and --msgid-sign: print the signed form and stop. */
+static int
+sign (cli_t *cli)
+{
+	char *out = NULL, *local = NULL;
+	bsc_status_t st;
+	int rc;
+
+	if (cli->batv_sign) {
+		st = bsc_batv_sign (cli->config, -1, cli->batv_sign,
+				    cli->now ? cli->now : time (NULL), &out);
+		if (st != BSC_OK)
+			return usage_error ("--batv-sign '%s': %s (is a batv-secret configured?)",
+					    cli->batv_sign, bsc_strerror (st));
+		rc = print_stdout (out);
+		bsc_free (out);
+		if (rc || (rc = print_stdout ("\n")))
+			return rc;
+	}
+	if (cli->msgid_sign) {
+		const char *at = strrchr (cli->msgid_sign, '@');
+		if (!at || at == cli->msgid_sign || !at[1] || !(local = strdup (cli->msgid_sign)))
+			return usage_error ("--msgid-sign '%s': expected LOCAL@DOMAIN", cli->msgid_sign);
+		local[at - cli->msgid_sign] = '\0';
+		st = bsc_msgid_sign (cli->config, local, at + 1, &out);
+		free (local);
+		if (st != BSC_OK)
+			return usage_error ("--msgid-sign '%s': %s (is a msgid-secret configured?)",
+					    cli->msgid_sign, bsc_strerror (st));
+		rc = print_stdout (out);
+		bsc_free (out);
+		if (rc || (rc = print_stdout ("\n")))
+			return rc;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ command line */
 
 enum {
@@ -290,6 +383,8 @@ enum {
 	OPT_MSGID_SECRET,
 	OPT_LIMIT,
 	OPT_NOW,
+	OPT_BATV_SIGN,
+	OPT_MSGID_SIGN,
 	OPT_SUMMARY,
 	OPT_EXPLAIN,
 	OPT_LINT
@@ -307,6 +402,8 @@ static const struct option long_options[] = {
 	{ "msgid-secret", required_argument, NULL, OPT_MSGID_SECRET },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "now", required_argument, NULL, OPT_NOW },
+	{ "batv-sign", required_argument, NULL, OPT_BATV_SIGN },
+	{ "msgid-sign", required_argument, NULL, OPT_MSGID_SIGN },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "summary", no_argument, NULL, OPT_SUMMARY },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
@@ -360,8 +457,16 @@ apply_option (cli_t *cli, int c, const char *arg)
 	case OPT_LIMIT:
 		return opt_limit (cli, arg);
 	case OPT_NOW:
-		return usage_error ("--now is not yet supported by this version "
-				    "(BATV tags are checked against the message's own dates)");
+		if (parse_time (arg, &cli->now) < 0)
+			return usage_error ("--now '%s': expected Unix seconds or "
+					    "YYYY-MM-DD[THH:MM[:SS]] (UTC)", arg);
+		return check_setting ("--now", arg, bsc_options_set_now (cli->options, cli->now));
+	case OPT_BATV_SIGN:
+		cli->batv_sign = arg;
+		return 0;
+	case OPT_MSGID_SIGN:
+		cli->msgid_sign = arg;
+		return 0;
 	case 'j':
 		return opt_jobs (arg);
 	case OPT_SUMMARY:
@@ -604,6 +709,10 @@ main (int argc, char **argv)
 	rc = parse_command_line (&cli, argc, argv);
 	if (rc != 0) {
 		rc = rc < 0 ? EXIT_SUCCESS : rc;
+		goto done;
+	}
+	if (cli.batv_sign || cli.msgid_sign) {
+		rc = sign (&cli);
 		goto done;
 	}
 	rc = build_engine (&cli, &engine);

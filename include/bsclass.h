@@ -212,10 +212,46 @@ BSC_API bsc_status_t bsc_options_set_limit (bsc_options_t *options, bsc_limit_t 
 BSC_API size_t bsc_options_get_limit (const bsc_options_t *options, bsc_limit_t limit);
 
 /**
+ * bsc_options_set_now: the time at which BATV tags are judged.  By default
+ * (0) each message is judged at the time it was received: its newest
+ * Received date, else its Date.  Set it to re-check old mail as of a given
+ * moment (bsclassify --now).
+ */
+BSC_API bsc_status_t bsc_options_set_now (bsc_options_t *options, time_t now);
+
+/**
  * bsc_default_rules_dir: where `make install` put the shipped rules.
  * Returns: borrowed static text.
  */
 BSC_API const char *bsc_default_rules_dir (void);
+
+/* ---------------------------------------------------------------- signing */
+
+/*
+ * The signing side of the origin proofs, for the outbound MTA, so that
+ * later bounces can be verified (DESIGN.md section 5).
+ */
+
+/**
+ * bsc_batv_sign: the BATV (prvs) form of envelope sender @address,
+ * "prvs=KDDDSSSSSS=local@domain", valid for the config's batv-days from
+ * @now.  @key_number picks the secret (0-9); -1 takes the highest
+ * configured one.
+ * @out: receives new text, free with bsc_free().
+ * Returns: BSC_OK, BSC_EINVAL (no such key, not an address) or BSC_ENOMEM.
+ */
+BSC_API bsc_status_t bsc_batv_sign (const bsc_config_t *config, int key_number,
+				    const char *address, time_t now, char **out);
+
+/**
+ * bsc_msgid_sign: a signed Message-ID "<LOCAL.TAG@DOMAIN>" with the
+ * config's first msgid-secret (older secrets are still accepted when
+ * checking, for rotation).  @local must not contain '<', '>', '@' or blanks.
+ * @out: receives new text, free with bsc_free().
+ * Returns: BSC_OK, BSC_EINVAL (no msgid-secret, bad argument) or BSC_ENOMEM.
+ */
+BSC_API bsc_status_t bsc_msgid_sign (const bsc_config_t *config, const char *local,
+				     const char *domain, char **out);
 
 /* ----------------------------------------------------------------- engine */
 

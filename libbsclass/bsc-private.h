@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "bsclass.h"
 
@@ -119,6 +120,7 @@ bool bsc_cidr_match (const bsc_cidr_t *net, const uint8_t ip[16]);
 /* ---------------------------------------------------------------- options */
 
 struct bsc_options {
+	time_t now;
 	char *rules_dir;
 	char **rule_files;
 	size_t n_rule_files;
@@ -161,6 +163,15 @@ typedef enum bsc_fact {
 	BSC_F_FAILED_RECIPIENTS,   /* at least one recipient with action failed or delayed */
 	BSC_F_LIST_MAIL,           /* List-Id / List-Unsubscribe / Precedence: list|bulk|junk */
 	BSC_F_LIMIT_REACHED,       /* a per-message limit was hit */
+	/* Origin evidence (DESIGN.md section 5), set by origin.c. */
+	BSC_F_BATV_VALID,          /* a valid, unexpired BATV tag on our address */
+	BSC_F_BATV_INVALID,        /* a BATV tag that is wrong or expired */
+	BSC_F_BATV_MISSING,        /* our address without a tag while BATV is configured */
+	BSC_F_MSGID_VALID,         /* the original's Message-ID carries our signature */
+	BSC_F_MSGID_FORGED,        /* a Message-ID at our domain without a valid signature */
+	BSC_F_RELAY_OURS,          /* one of our relays handed the original on */
+	BSC_F_RELAY_FORGED,        /* the original claims our domain but no relay of ours */
+	BSC_F_OUR_SENDER,          /* the original's sender is at one of our domains */
 	BSC_F_COUNT
 } bsc_fact_t;
 
@@ -225,6 +236,7 @@ struct bsc_engine {
 	bsc_ruleset_t *rules;
 	bsc_config_t *config;
 	size_t limits[BSC_LIMIT_COUNT];
+	time_t now; /* 0: each message's own receipt time */
 	void *parser_options; /* GMimeParserOptions *, owned */
 };
 
@@ -317,6 +329,9 @@ typedef struct bsc_work {
 void bsc_walk (bsc_work_t *w, void *object);
 /* After the walk: facts, rules, verdict. */
 bsc_status_t bsc_classify_finish (bsc_work_t *w);
+
+/* Sets the origin evidence facts (BATV, signed Message-ID, relays). */
+void bsc_origin_facts (bsc_work_t *w);
 
 /* Points -> kind, origin, verdict, score. */
 void bsc_verdict_decide (bsc_result_t *r);

@@ -146,6 +146,7 @@ bsc_classify_finish (bsc_work_t *w)
 	if (!r->n_rcpts)
 		x_failed_recipients (w);
 	r->facts = compute_facts (w);
+	bsc_origin_facts (w);
 
 	bsc_facts_t facts = {
 		.headers = &w->headers,

@@ -116,3 +116,12 @@ bsc_default_rules_dir (void)
 {
 	return BSC_RULES_DIR;
 }
+
+bsc_status_t
+bsc_options_set_now (bsc_options_t *o, time_t now)
+{
+	if (!o || now < 0)
+		return BSC_EINVAL;
+	o->now = now;
+	return BSC_OK;
+}

@@ -49,8 +49,17 @@ check () {
 
 # bsc ARGS...: bsclassify with the source rules; stdout in $tmp/out,
 # stderr in $tmp/err, exit status in $rc.
+# Under `make check-valgrind` every run goes through memcheck.
+run () {
+	if [ -n "${BSC_VALGRIND:-}" ]; then
+		"$top_builddir/libtool" --mode=execute $BSC_VALGRIND "$prog" "$@"
+	else
+		"$prog" "$@"
+	fi
+}
+
 bsc () {
-	"$prog" --rules "$BSC_RULES" "$@" >"$tmp/out" 2>"$tmp/err"
+	run --rules "$BSC_RULES" "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 }
 
@@ -161,18 +170,18 @@ cp "$tmp/one.eml" "$tmp/folder/.dotfile"
 
 # ------------------------------------------------------------ options
 
-"$prog" --help >"$tmp/out" 2>&1
+run --help >"$tmp/out" 2>&1
 rc=$?
 check "--help exits 0" test "$rc" -eq 0
 check "--help lists --format and --lint" \
 	sh -c 'grep -q -- "--format" "$1" && grep -q -- "--lint" "$1"' sh "$tmp/out"
 
-"$prog" --version >"$tmp/out" 2>&1
+run --version >"$tmp/out" 2>&1
 rc=$?
 check "--version exits 0" test "$rc" -eq 0
 check "--version names the program" grep -q '^bsclassify ' "$tmp/out"
 
-"$prog" --no-such-option >"$tmp/out" 2>"$tmp/err"
+run --no-such-option >"$tmp/out" 2>"$tmp/err"
 check "an unknown option exits 2" test $? -eq 2
 
 bsc --format=xml "$tmp/one.eml"
@@ -182,7 +191,21 @@ bsc -j 2 "$tmp/one.eml"
 check "-j 2 is refused (not yet supported) with exit 2" test "$rc" -eq 2
 
 bsc --now 2024-01-01 "$tmp/one.eml"
-check "--now is refused (not yet supported) with exit 2" test "$rc" -eq 2
+check "--now with a date is accepted" test "$rc" -eq 0
+
+bsc --now 2024-13-01 "$tmp/one.eml"
+check "--now with a bad month exits 2" test "$rc" -eq 2
+
+# Signing: values checked independently with HMAC-SHA1 / HMAC-SHA256
+# (Python's hmac module) for these secrets and dates.
+bsc --batv-secret 1:s3cret --batv-sign Alice@Example.com --now 2026-11-23
+check "--batv-sign prints the prvs= address" grep -qx 'prvs=17872d0199=Alice@Example.com' "$tmp/out"
+
+bsc --batv-sign alice@example.com
+check "--batv-sign without a secret exits 2" test "$rc" -eq 2
+
+bsc --msgid-secret s3cret --msgid-sign abc123@example.com
+check "--msgid-sign prints a signed Message-ID" grep -qx '<abc123.c5f0450f@example.com>' "$tmp/out"
 
 bsc --lint
 check "--lint with the shipped rules exits 0" test "$rc" -eq 0
@@ -237,7 +260,7 @@ check "'-' reads an mbox from standard input" \
 	test "$rc" -eq 0 -a "$(lines "$tmp/out")" = 3
 check "... named \"-\"" test "$(files "$tmp/out" | sort -u)" = "-"
 
-"$prog" --rules "$BSC_RULES" --format=json <"$tmp/one.eml" >"$tmp/out" 2>"$tmp/err"
+run --rules "$BSC_RULES" --format=json <"$tmp/one.eml" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 keep_json
 check "no operand reads one message from standard input" \
@@ -306,7 +329,7 @@ check "--summary counts every record" grep -q 'total  *4$' "$tmp/err"
 check "--summary counts the error" grep -q 'errors  *1$' "$tmp/err"
 
 if [ -w /dev/full ]; then
-	"$prog" --rules "$BSC_RULES" --format=json "$tmp/three.mbox" >/dev/full 2>"$tmp/err"
+	run --rules "$BSC_RULES" --format=json "$tmp/three.mbox" >/dev/full 2>"$tmp/err"
 	check "writing to a full device exits 2" test $? -eq 2
 	check "... saying write error" grep -q 'write error' "$tmp/err"
 else

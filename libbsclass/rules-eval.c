@@ -1,0 +1,230 @@
+/*
+ * rules-eval.c - runs a compiled rule set over the facts of one message.
+ *
+ * The rule set is shared by every thread and never written here: all
+ * per-call state (the fired table, the PCRE2 match data, decoded header
+ * values) belongs to the call, in the result's arena or freed before return.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "rules.h"
+
+typedef struct eval_ctx {
+	const bsc_ruleset_t *rs;
+	const bsc_facts_t *facts;
+	bsc_arena_t *arena;
+	pcre2_match_data *md;
+	bsc_str_t *dec_headers;  /* RFC 2047-decoded header values, filled on demand */
+	bsc_str_t *dec_original;
+} eval_ctx_t;
+
+static bool
+has_encoded_word (bsc_str_t v)
+{
+	const char *p = v.ptr, *end = v.ptr + v.len;
+
+	while (p && p < end && (p = memchr (p, '=', (size_t) (end - p)))) {
+		if (++p < end && *p == '?')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The text a rule matches for field @k: the raw value, or for header and
+ * original rules the decoded one when the raw value carries encoded words
+ * (RFC 2047), decoded once per call however many rules read it.  False
+ * only when out of memory.
+ */
+static bool
+field_text (eval_ctx_t *c, const bsc_fields_t *f, bsc_str_t **cache, size_t k, bsc_str_t *out)
+{
+	bsc_str_t raw = f->v[k].value;
+	char *dec;
+
+	*out = raw;
+	if (!cache || !has_encoded_word (raw))
+		return true;
+	if (!*cache) {
+		if (!(*cache = bsc_arena_alloc (c->arena, f->n * sizeof **cache)))
+			return false;
+		memset (*cache, 0, f->n * sizeof **cache);
+	}
+	if (!(*cache)[k].ptr) {
+		if (!(dec = bsc_header_decode (c->arena, raw)))
+			return false;
+		(*cache)[k] = (bsc_str_t) { dec, strlen (dec) };
+	}
+	*out = (*cache)[k];
+	return true;
+}
+
+/* Whether @r's regex matches @s; @m receives the matched text.  A match error (limit) is no match. */
+static bool
+regex_match (eval_ctx_t *c, const bsc_rule_t *r, bsc_str_t s, bsc_str_t *m)
+{
+	const char *subject = s.ptr ? s.ptr : "";
+	PCRE2_SIZE *ov;
+
+	if (pcre2_match (r->code, (PCRE2_SPTR) subject, s.len, 0, 0, c->md, c->rs->mctx) < 0)
+		return false;
+	ov = pcre2_get_ovector_pointer (c->md);
+	/* \K in a lookaround can put the start after the end. */
+	m->ptr = subject + ov[0];
+	m->len = ov[1] > ov[0] ? ov[1] - ov[0] : 0;
+	return true;
+}
+
+/*
+ * header, dsn and original rules: "=~" fires when any field of the name
+ * matches, "!~" when none does (also when there is none), "exists:" when
+ * there is one.  False only when out of memory.
+ */
+static bool
+eval_fields (eval_ctx_t *c, const bsc_rule_t *r, const bsc_fields_t *f, bsc_str_t **cache,
+	     bool *fired, bsc_str_t *m)
+{
+	for (size_t k = 0; f && k < f->n; k++) {
+		bsc_str_t text;
+		if (!bsc_str_ieq (f->v[k].name, r->field))
+			continue;
+		if (r->exists) {
+			*fired = true;
+			return true;
+		}
+		if (!field_text (c, f, cache, k, &text))
+			return false;
+		if (regex_match (c, r, text, m)) {
+			*fired = !r->negate;
+			if (r->negate)
+				m->ptr = NULL;
+			return true;
+		}
+	}
+	*fired = r->negate && !r->exists;
+	return true;
+}
+
+static bool
+eval_plain (eval_ctx_t *c, const bsc_rule_t *r, bool *fired, bsc_str_t *m)
+{
+	const bsc_facts_t *fx = c->facts;
+
+	*fired = false;
+	switch (r->type) {
+	case BSC_R_HEADER:
+		return eval_fields (c, r, fx->headers, &c->dec_headers, fired, m);
+	case BSC_R_ORIGINAL:
+		return eval_fields (c, r, fx->original, &c->dec_original, fired, m);
+	case BSC_R_DSN:
+		return eval_fields (c, r, fx->dsn, NULL, fired, m);
+	case BSC_R_BODY:
+		*fired = regex_match (c, r, fx->text, m);
+		return true;
+	case BSC_R_EVAL:
+		*fired = (fx->facts >> r->fact) & 1;
+		return true;
+	default:
+		return true;
+	}
+}
+
+/* Meta rules read the fired table of the rules before them in evaluation order. */
+static bool
+eval_meta (const bsc_rule_t *r, const uint8_t *fired)
+{
+	bool stack[BSC_META_STACK];
+	int sp = 0;
+
+	for (size_t i = 0; i < r->n_ops; i++) {
+		int32_t op = r->ops[i];
+		if (op >= 0) {
+			if (sp == BSC_META_STACK)
+				return false;
+			stack[sp++] = fired[op];
+		} else if (op == BSC_META_NOT && sp >= 1) {
+			stack[sp - 1] = !stack[sp - 1];
+		} else if (sp >= 2) {
+			bool b = stack[--sp];
+			stack[sp - 1] = op == BSC_META_AND ? stack[sp - 1] && b : stack[sp - 1] || b;
+		} else {
+			return false;
+		}
+	}
+	return sp == 1 && stack[0];
+}
+
+/* At most BSC_MATCH_KEEP bytes, not cutting a UTF-8 sequence in two. */
+static size_t
+keep_len (const char *s, size_t len)
+{
+	if (len <= BSC_MATCH_KEEP)
+		return len;
+	len = BSC_MATCH_KEEP;
+	for (int back = 0; back < 3 && len > 0 && ((unsigned char) s[len] & 0xC0) == 0x80; back++)
+		len--;
+	return len;
+}
+
+static bool
+add_hit (eval_ctx_t *c, bsc_hits_t *hits, const bsc_rule_t *r, bsc_str_t m)
+{
+	bsc_hit_t *v = bsc_arena_grow (c->arena, hits->v, sizeof *v, &hits->cap, hits->n + 1);
+	bsc_hit_t *h;
+
+	if (!v)
+		return false;
+	hits->v = v;
+	h = &v[hits->n];
+	h->name = r->name;
+	memcpy (h->points, r->points, sizeof h->points);
+	h->match = NULL;
+	if (m.ptr && !(h->match = bsc_arena_strndup (c->arena, m.ptr, keep_len (m.ptr, m.len))))
+		return false;
+	hits->n++;
+	return true;
+}
+
+static bool
+eval_all (eval_ctx_t *c, uint8_t *fired, bsc_hits_t *hits)
+{
+	const bsc_ruleset_t *rs = c->rs;
+
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		const bsc_rule_t *r = &rs->rules[i];
+		bsc_str_t m = { NULL, 0 };
+		bool f;
+		if (i < rs->n_plain) {
+			if (!eval_plain (c, r, &f, &m))
+				return false;
+		} else {
+			f = eval_meta (r, fired);
+		}
+		fired[i] = f;
+		if (f && r->report && !add_hit (c, hits, r, m))
+			return false;
+	}
+	return true;
+}
+
+bool
+bsc_ruleset_eval (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t *arena,
+		  bsc_hits_t *hits)
+{
+	eval_ctx_t c = { .rs = rs, .facts = facts, .arena = arena };
+	uint8_t *fired;
+	bool ok;
+
+	if (!rs || !rs->compiled || rs->n_rules == 0 || !facts || !arena || !hits)
+		return true;
+	if (!(fired = bsc_arena_alloc (arena, rs->n_rules)))
+		return false;
+	/* One match data per call, sized for the rule with most groups, so extraction can read them. */
+	if (!(c.md = pcre2_match_data_create (rs->max_groups + 1, NULL)))
+		return false;
+	ok = eval_all (&c, fired, hits);
+	pcre2_match_data_free (c.md);
+	return ok;
+}

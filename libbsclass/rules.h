@@ -1,0 +1,96 @@
+/*
+ * rules.h - the rule set's inside, shared by rules-parse.c (loader and
+ * compiler) and rules-eval.c.  Never installed; the rest of the library
+ * sees only the bsc_ruleset_* calls of bsc-private.h.
+ */
+#ifndef BSC_RULES_H
+#define BSC_RULES_H
+
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+
+#include "bsc-private.h"
+
+typedef enum bsc_rule_type {
+	BSC_R_HEADER = 0, /* top-level message header fields */
+	BSC_R_BODY,       /* the decoded text sample */
+	BSC_R_DSN,        /* delivery-status fields */
+	BSC_R_ORIGINAL,   /* the embedded original's header fields */
+	BSC_R_EVAL,       /* a fact computed in C */
+	BSC_R_META        /* a boolean expression over other rules */
+} bsc_rule_type_t;
+
+/* Meta expressions run as RPN: operands >= 0 index the evaluation order. */
+enum {
+	BSC_META_NOT = -1,
+	BSC_META_AND = -2,
+	BSC_META_OR = -3
+};
+
+/* The RPN stack one meta expression may need; deeper ones are refused. */
+#define BSC_META_STACK 64
+
+/* At most this many bytes of matched text are kept in a hit. */
+#define BSC_MATCH_KEEP 200
+
+/*
+ * One compiled rule, as evaluation sees it.  The array of these is in
+ * evaluation order (file order, then meta rules in dependency order), so a
+ * rule's index is also its slot in the per-call "fired" table.  Everything
+ * it points to is owned by the rule set.
+ */
+typedef struct bsc_rule {
+	uint8_t type;           /* bsc_rule_type_t */
+	bool negate;            /* "!~": fires when no field of the name matches */
+	bool exists;            /* "exists:Name" */
+	bool report;            /* false for "__" sub-rules: never in hits */
+	uint8_t fact;           /* BSC_R_EVAL: a bsc_fact_t */
+	uint16_t n_ops;         /* BSC_R_META: length of @ops */
+	uint32_t n_groups;      /* capture groups of @code (named ones included) */
+	const char *field;      /* header/dsn/original field name */
+	pcre2_code *code;       /* NULL for eval/meta/exists rules */
+	const int32_t *ops;     /* BSC_R_META: the expression in RPN */
+	const char *name;
+	const double *points;   /* BSC_T_COUNT values, never NULL */
+	/*
+	 * The longest literal every match must contain, for a prefilter; NULL
+	 * when none could be derived.  When @lit_caseless it is compared
+	 * without ASCII case (it then holds no 'k', 's' or non-ASCII bytes, whose
+	 * Unicode case partners are not ASCII).
+	 */
+	const char *lit;
+	uint16_t lit_len;
+	bool lit_caseless;
+} bsc_rule_t;
+
+typedef struct bsc_rule_def bsc_rule_def_t;
+typedef struct bsc_name_map bsc_name_map_t;
+
+struct bsc_ruleset {
+	/* Loading: definitions and annotations by name, sources by load. */
+	bsc_rule_def_t **defs;  /* one per name ever mentioned, in first-mention order */
+	size_t n_defs, cap_defs;
+	size_t *order;          /* defined names, in order of first definition */
+	size_t n_order, cap_order;
+	bsc_name_map_t *map;
+	char **sources;
+	size_t n_sources, cap_sources;
+
+	/* After bsc_ruleset_compile(): immutable. */
+	bool compiled;
+	bsc_rule_t *rules;
+	size_t n_rules;
+	size_t n_plain;         /* rules[0..n_plain) are not meta rules */
+	uint32_t max_groups;    /* for sizing one match data per call */
+	pcre2_match_context *mctx;
+};
+
+/* The compiled rule called @name, or NULL (also before compiling). */
+const bsc_rule_t *bsc_ruleset_find (const bsc_ruleset_t *rs, const char *name);
+
+/* The "describe" text of rule @name, or NULL.  Borrowed from @rs. */
+const char *bsc_ruleset_describe (const bsc_ruleset_t *rs, const char *name);
+
+#endif /* BSC_RULES_H */
