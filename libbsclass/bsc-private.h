@@ -180,9 +180,39 @@ typedef struct bsc_facts {
 	const bsc_fields_t *headers;  /* top-level header fields, raw unfolded values */
 	const bsc_fields_t *dsn;      /* every DSN field, per-message and per-recipient groups */
 	const bsc_fields_t *original; /* the embedded original's header fields */
-	bsc_str_t text;               /* decoded human-readable text (UTF-8), bounded sample */
+	bsc_str_t text;               /* the report's own text (UTF-8): the decoded text sample
+				       * up to where a split rule found the quoted original */
 	uint64_t facts;               /* bit (1 << bsc_fact_t) set when true */
+	size_t split_rule;            /* the split rule that matched (bsc_ruleset_split), or SIZE_MAX */
+	bsc_str_t split_match;        /* the text it matched */
 } bsc_facts_t;
+
+/*
+ * Extraction: a body rule whose regex has named groups of these names
+ * yields one entry per match (DESIGN.md section 4: recipients come out of
+ * non-DSN bounces without C code per MTA).
+ */
+typedef enum bsc_xfield {
+	BSC_X_RCPT = 0, /* (?<rcpt>...)   a failed recipient's address */
+	BSC_X_STATUS,   /* (?<status>...) an RFC 3463 code "5.1.1" */
+	BSC_X_CODE,     /* (?<code>...)   an SMTP reply code "550" */
+	BSC_X_DIAG,     /* (?<diag>...)   the diagnostic text */
+	BSC_X_MTA,      /* (?<mta>...)    the remote MTA */
+	BSC_X_ACTION,   /* (?<action>...) "failed", "delayed", ... */
+	BSC_X_COUNT
+} bsc_xfield_t;
+
+typedef struct bsc_xrcpt {
+	const char *rule;          /* borrowed from the engine */
+	bsc_str_t f[BSC_X_COUNT];  /* views into facts->text; len 0 when the group did not match */
+} bsc_xrcpt_t;
+
+typedef struct bsc_xrcpts {
+	bsc_xrcpt_t *v;
+	size_t n, cap;
+	size_t max;                /* stop collecting at this many (the recipients limit) */
+	bool truncated;            /* more matches than max */
+} bsc_xrcpts_t;
 
 /* One rule that fired. */
 typedef struct bsc_hit {
@@ -223,12 +253,24 @@ bsc_status_t bsc_ruleset_compile (bsc_ruleset_t *rs, const bsc_rule_limits_t *li
 				  bsc_error_t *err);
 size_t bsc_ruleset_count (const bsc_ruleset_t *rs);
 /*
+ * Split rules ("split NAME /regex/") mark where a text report starts
+ * quoting the original ("--- Below this line is a copy of the message.").
+ * Returns the index of the rule whose match starts earliest in @text
+ * (ties: the earlier rule), or SIZE_MAX when none matched; *@at and *@end
+ * receive the match's start and end offsets.
+ */
+size_t bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, size_t *at, size_t *end);
+
+/*
  * Runs every rule on @facts in a deterministic order (file order, meta
  * rules last) and appends the ones that fired to @hits (grown in @arena).
- * Thread-safe on a compiled set.  Returns false only when out of memory.
+ * Split rules are not run again: facts->split_rule, when set, is reported
+ * as a hit.  Extraction rules that fire append one entry per match to @x
+ * (may be NULL to skip extraction).  Thread-safe on a compiled set.
+ * Returns false only when out of memory.
  */
 bool bsc_ruleset_eval (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t *arena,
-		       bsc_hits_t *hits);
+		       bsc_hits_t *hits, bsc_xrcpts_t *x);
 
 /* ----------------------------------------------------------------- engine */
 

@@ -154,8 +154,9 @@ bsc_classify_finish (bsc_work_t *w)
 		.original = &w->orig,
 		.text = { w->text ? w->text : "", w->text_len },
 		.facts = r->facts,
+		.split_rule = SIZE_MAX,
 	};
-	if (!bsc_ruleset_eval (w->engine->rules, &facts, &r->arena, &r->hits))
+	if (!bsc_ruleset_eval (w->engine->rules, &facts, &r->arena, &r->hits, NULL))
 		return BSC_ENOMEM;
 	bsc_verdict_decide (r);
 	return r->arena.failed ? BSC_ENOMEM : BSC_OK;

@@ -130,7 +130,7 @@ run (const bsc_ruleset_t *rs, const message_t *m, outcome_t *out)
 
 	bsc_arena_init (&arena);
 	memset (out, 0, sizeof *out);
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits));
+	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
 	out->n = hits.n;
 	for (size_t i = 0; i < hits.n; i++) {
 		append (out->names, sizeof out->names, " ", hits.v[i].name);
@@ -590,7 +590,7 @@ test_api_edges (void **state)
 	assert_int_equal (bsc_ruleset_count (NULL), 0);
 	/* Not compiled yet: nothing runs, nothing fails. */
 	bsc_arena_init (&arena);
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits));
+	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
 	assert_int_equal (hits.n, 0);
 	assert_null (bsc_ruleset_find (rs, "A"));
 	assert_int_equal (bsc_ruleset_load_string (rs, "body A /a/", 10, NULL, &err), BSC_OK);
@@ -607,7 +607,7 @@ test_api_edges (void **state)
 	assert_null (bsc_ruleset_find (rs, "B"));
 	assert_non_null (bsc_ruleset_find (rs, "C"));
 	/* An eval with no fields at all. */
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits));
+	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
 	assert_int_equal (hits.n, 0);
 	bsc_arena_release (&arena);
 	bsc_ruleset_free (rs);
@@ -695,7 +695,7 @@ test_match_truncated_at_utf8 (void **state)
 	text[n] = '\0';
 	bsc_facts_t facts = { .text = { text, n } };
 	bsc_arena_init (&arena);
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits));
+	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
 	assert_int_equal (hits.n, 2);
 	/* 1 + 2k bytes: 200 would split an é, so 199 are kept. */
 	assert_int_equal (strlen (hits.v[0].match), 199);
@@ -769,7 +769,7 @@ eval_thread (void *p)
 		bsc_arena_t arena;
 		bsc_hits_t hits = { 0 };
 		bsc_arena_init (&arena);
-		if (!bsc_ruleset_eval (a->rs, &facts, &arena, &hits) || hits.n != 4 ||
+		if (!bsc_ruleset_eval (a->rs, &facts, &arena, &hits, NULL) || hits.n != 4 ||
 		    strcmp (hits.v[0].name, "SUBJ") || strcmp (hits.v[0].match, "Undeliverable:") ||
 		    strcmp (hits.v[3].name, "BOUNCE") || strcmp (hits.v[2].match, "bob@example.org"))
 			a->failures++;
@@ -946,7 +946,7 @@ kind_score (const bsc_ruleset_t *rs, uint64_t fact_bits, bsc_target_t kind)
 	double s = 0;
 
 	bsc_arena_init (&arena);
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits));
+	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
 	for (size_t i = 0; i < hits.n; i++)
 		s += hits.v[i].points[kind] - hits.v[i].points[BSC_T_NORMAL];
 	bsc_arena_release (&arena);
