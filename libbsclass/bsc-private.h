@@ -172,6 +172,9 @@ typedef enum bsc_fact {
 	BSC_F_RELAY_OURS,          /* one of our relays handed the original on */
 	BSC_F_RELAY_FORGED,        /* the original claims our domain but no relay of ours */
 	BSC_F_OUR_SENDER,          /* the original's sender is at one of our domains */
+	/* Heuristics for when nothing is provable. */
+	BSC_F_MANY_RECIPIENTS,     /* the report names 5 or more failed recipients */
+	BSC_F_SENDER_RELAY_MISMATCH, /* the original's From domain appears in none of its relays */
 	BSC_F_COUNT
 } bsc_fact_t;
 

@@ -87,6 +87,52 @@ x_failed_recipients (bsc_work_t *w)
 	}
 }
 
+/* The last two labels of a domain ("mail.example.com" -> "example.com"). */
+static bsc_str_t
+base_domain (bsc_str_t d)
+{
+	size_t dots = 0, i = d.len;
+
+	while (i > 0) {
+		if (d.ptr[i - 1] == '.' && ++dots == 2)
+			break;
+		i--;
+	}
+	return (bsc_str_t) { d.ptr + i, d.len - i };
+}
+
+/*
+ * Whether the original claims a sender domain that none of the hosts in
+ * its Received chain belongs to: mail really sent from a domain passes
+ * through that domain's (or its provider's) named hosts; spam forging
+ * the domain comes from elsewhere.  Weak on its own; rules weigh it.
+ */
+static bool
+sender_relay_mismatch (const bsc_result_t *r, const bsc_fields_t *orig)
+{
+	const bsc_field_t *from = bsc_fields_find (orig, "From");
+	const char *at, *end;
+
+	if (!from || !r->n_relays || !(at = memrchr (from->value.ptr, '@', from->value.len)))
+		return false;
+	end = at + 1;
+	while (end < from->value.ptr + from->value.len && !strchr (" \t>\"',;)", *end))
+		end++;
+	bsc_str_t dom = base_domain ((bsc_str_t) { at + 1, (size_t) (end - at - 1) });
+	char want[256];
+	if (dom.len < 3 || dom.len >= sizeof (want) || !memchr (dom.ptr, '.', dom.len))
+		return false;
+	memcpy (want, dom.ptr, dom.len);
+	want[dom.len] = '\0';
+	for (size_t i = 0; i < r->n_relays; i++)
+		for (int k = 0; k < BSC_RELAY_FIELD_COUNT; k++) {
+			const char *v = r->relays[i].f[k];
+			if (v && k != BSC_RELAY_IP && bsc_str_icase_find ((bsc_str_t) { v, strlen (v) }, want))
+				return false;
+		}
+	return true;
+}
+
 static uint64_t
 compute_facts (bsc_work_t *w)
 {
@@ -121,6 +167,12 @@ compute_facts (bsc_work_t *w)
 		f |= 1ull << BSC_F_DSN_DELAYED_ONLY;
 	if (failing)
 		f |= 1ull << BSC_F_FAILED_RECIPIENTS;
+	/* Spam goes to lists of harvested addresses; a message of ours rarely
+	 * fails for five recipients at once. */
+	if (failing >= 5)
+		f |= 1ull << BSC_F_MANY_RECIPIENTS;
+	if (sender_relay_mismatch (r, &w->orig))
+		f |= 1ull << BSC_F_SENDER_RELAY_MISMATCH;
 	if (r->has_original)
 		f |= 1ull << BSC_F_HAS_ORIGINAL;
 	if (null_sender (&w->headers))

@@ -122,6 +122,8 @@ static const char *const fact_names[] = {
 	"relay_ours",
 	"relay_forged",
 	"our_sender",
+	"many_recipients",
+	"sender_relay_mismatch",
 };
 _Static_assert (sizeof fact_names / sizeof fact_names[0] == BSC_F_COUNT,
 		"one fact name per bsc_fact_t");
