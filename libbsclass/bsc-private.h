@@ -375,6 +375,11 @@ void bsc_walk (bsc_work_t *w, void *object);
 /* After the walk: facts, rules, verdict. */
 bsc_status_t bsc_classify_finish (bsc_work_t *w);
 
+/* Reads the original's headers quoted in a text report after a split marker. */
+void bsc_original_from_quoted (bsc_work_t *w, const char *p, size_t len);
+/* Adds the recipients extraction rules found (merged, deduplicated). */
+void bsc_extract_apply (bsc_work_t *w, const bsc_xrcpts_t *x);
+
 /* Sets the origin evidence facts (BATV, signed Message-ID, relays). */
 void bsc_origin_facts (bsc_work_t *w);
 

@@ -195,8 +195,19 @@ bsc_classify_finish (bsc_work_t *w)
 
 	if (mid && mid->value.len)
 		r->message_id = bsc_utf8_copy (&r->arena, mid->value.ptr, mid->value.len);
-	if (!r->n_rcpts)
+	bool dsn_rcpts = r->n_rcpts > 0;
+	if (!dsn_rcpts)
 		x_failed_recipients (w);
+
+	/* A text report: its own words end where it starts quoting the
+	 * original; rules must not read the original's words as the report's
+	 * (nor take its addresses for failed recipients). */
+	bsc_str_t text = { w->text ? w->text : "", w->text_len };
+	size_t at = text.len, end = text.len;
+	size_t split = bsc_ruleset_split (w->engine->rules, text, &at, &end);
+	if (split != SIZE_MAX && !r->has_original)
+		bsc_original_from_quoted (w, text.ptr + end, text.len - end);
+
 	r->facts = compute_facts (w);
 	bsc_origin_facts (w);
 
@@ -204,12 +215,20 @@ bsc_classify_finish (bsc_work_t *w)
 		.headers = &w->headers,
 		.dsn = &w->dsn,
 		.original = &w->orig,
-		.text = { w->text ? w->text : "", w->text_len },
+		.text = { text.ptr, split != SIZE_MAX ? at : text.len },
 		.facts = r->facts,
-		.split_rule = SIZE_MAX,
+		.split_rule = split,
+		.split_match = { text.ptr + at, end - at },
 	};
-	if (!bsc_ruleset_eval (w->engine->rules, &facts, &r->arena, &r->hits, NULL))
+	bsc_xrcpts_t x = { .max = w->engine->limits[BSC_LIMIT_RECIPIENTS] };
+	if (!bsc_ruleset_eval (w->engine->rules, &facts, &r->arena, &r->hits, &x))
 		return BSC_ENOMEM;
+	bsc_verdict_decide (r);
+	/* What text rules found counts for bounces only, and only where no
+	 * delivery-status part named the recipients (X-Failed-Recipients
+	 * names them without status: the text fills that in). */
+	if (r->kind == BSC_KIND_BOUNCE && !dsn_rcpts)
+		bsc_extract_apply (w, &x);
 	bsc_verdict_decide (r);
 	return r->arena.failed ? BSC_ENOMEM : BSC_OK;
 }
