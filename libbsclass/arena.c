@@ -53,7 +53,7 @@ bsc_arena_alloc (bsc_arena_t *arena, size_t size)
 	}
 	if (!c || c->size - c->used < need) {
 		size_t sz = need > CHUNK_SIZE / 2 ? need : CHUNK_SIZE;
-		bsc_arena_chunk_t *n = malloc (sizeof (*n) + sz);
+		bsc_arena_chunk_t *n = sz <= SIZE_MAX - sizeof (*n) ? malloc (sizeof (*n) + sz) : NULL;
 
 		if (!n) {
 			arena->failed = true;

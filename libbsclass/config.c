@@ -265,8 +265,11 @@ bsc_config_add_relay (bsc_config_t *c, const char *relay)
 	v4 = !memchr (relay, ':', alen);
 	if (!bsc_ip_parse (relay, alen, net.addr)) {
 		/* Not an address: a host name (no prefix allowed). */
+		/* Digits and dots only is a malformed address ("300.1.1.1",
+		 * "01.2.3.4"), never a host name (no top-level domain is numeric). */
 		if (slash || strspn (relay, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					    "0123456789.-_*") != strlen (relay))
+					    "0123456789.-_*") != strlen (relay) ||
+		    strspn (relay, "0123456789.") == strlen (relay))
 			return BSC_EINVAL;
 		return list_add (&c->relay_hosts, &c->n_relay_hosts, relay, true) ? BSC_OK
 										     : BSC_ENOMEM;
@@ -340,7 +343,7 @@ set_error (bsc_error_t *err, const char *source, int line, int column, const cha
 
 static bsc_status_t
 apply (bsc_config_t *c, const char *key, const char *value, bsc_error_t *err,
-       const char *source, int line, int vcol)
+       const char *source, int line, int kcol, int vcol)
 {
 	bsc_status_t st;
 
@@ -375,7 +378,7 @@ apply (bsc_config_t *c, const char *key, const char *value, bsc_error_t *err,
 	} else if (!strcmp (key, "msgid-secret")) {
 		st = bsc_config_add_msgid_secret (c, value);
 	} else {
-		return set_error (err, source, line, 1, "unknown key", key);
+		return set_error (err, source, line, kcol, "unknown key", key);
 	}
 	if (st == BSC_EINVAL)
 		return set_error (err, source, line, vcol, "invalid value", value);
@@ -387,7 +390,7 @@ bsc_config_set (bsc_config_t *c, const char *key, const char *value, bsc_error_t
 {
 	if (!c || !key || !value)
 		return BSC_EINVAL;
-	return apply (c, key, value, err, NULL, 0, 0);
+	return apply (c, key, value, err, NULL, 0, 0, 0);
 }
 
 bsc_status_t
@@ -438,7 +441,7 @@ bsc_config_load_file (bsc_config_t *c, const char *path, bsc_error_t *err)
 			*p++ = '\0';
 		while (*p == ' ' || *p == '\t')
 			p++;
-		st = apply (c, key, p, err, path, lineno, (int) (p - line) + 1);
+		st = apply (c, key, p, err, path, lineno, (int) (key - line) + 1, (int) (p - line) + 1);
 	}
 	if (st == BSC_OK && ferror (f)) {
 		if (err) {

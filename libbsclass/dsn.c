@@ -107,7 +107,7 @@ hex (char c)
  * "\x{HHHH}" for non-ASCII in utf-8 address types are decoded.
  */
 static const char *
-address_copy (bsc_arena_t *a, bsc_str_t raw)
+address_copy (bsc_arena_t *a, bsc_str_t raw, bool xtext)
 {
 	bsc_str_t addr = bsc_addr_clean (raw);
 	char *out = bsc_arena_alloc (a, addr.len + 1), *o = out;
@@ -116,9 +116,12 @@ address_copy (bsc_arena_t *a, bsc_str_t raw)
 		return NULL;
 	for (size_t i = 0; i < addr.len;) {
 		const char *p = addr.ptr + i;
-		if (*p == '+' && i + 2 < addr.len && hex (p[1]) >= 0 && hex (p[2]) >= 0 &&
-		    (hex (p[1]) << 4 | hex (p[2])) > 32) {
-			*o++ = (char) (hex (p[1]) << 4 | hex (p[2]));
+		/* RFC 3461 section 4: an ORCPT address is printable ASCII, so
+		 * its xtext encodes only '+' and '='; any other "+XY" is a
+		 * sub-address ("user+abc@"), and Final-Recipient is no xtext. */
+		if (xtext && *p == '+' && i + 2 < addr.len &&
+		    (!memcmp (p + 1, "2B", 2) || !memcmp (p + 1, "3D", 2))) {
+			*o++ = p[1] == '2' ? '+' : '=';
 			i += 3;
 		} else if (*p == '\\' && i + 3 < addr.len && p[1] == 'x' && p[2] == '{') {
 			unsigned cp = 0;
@@ -179,8 +182,8 @@ recipient_from_group (bsc_result_t *r, const bsc_fields_t *g)
 	if (!(rc = bsc_result_add_rcpt (r)))
 		return;
 	if (orcpt)
-		rc->f[BSC_RCPT_ORIGINAL_RECIPIENT] = address_copy (a, uncommented (a, orcpt->value));
-	rc->f[BSC_RCPT_ADDRESS] = fr ? address_copy (a, uncommented (a, fr->value))
+		rc->f[BSC_RCPT_ORIGINAL_RECIPIENT] = address_copy (a, uncommented (a, orcpt->value), true);
+	rc->f[BSC_RCPT_ADDRESS] = fr ? address_copy (a, uncommented (a, fr->value), false)
 				     : rc->f[BSC_RCPT_ORIGINAL_RECIPIENT];
 	if ((f = bsc_fields_find (g, "Action"))) {
 		/* "failed (bad destination mailbox address)": the word only. */
@@ -258,7 +261,7 @@ bsc_dsn_parse (bsc_result_t *r, const char *p, size_t len, const size_t *limits,
 		size_t take = g.n < room ? g.n : room;
 		bsc_field_t *v = bsc_arena_grow (&r->arena, all->v, sizeof (*v), &all->cap,
 						 all->n + take);
-		if (v) {
+		if (v && take) { /* g.v is NULL when the group held no field */
 			memcpy (v + all->n, g.v, take * sizeof (*v));
 			all->v = v;
 			all->n += take;

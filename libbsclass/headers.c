@@ -93,6 +93,16 @@ unfold (bsc_arena_t *arena, const char *p, const char *stop, size_t max)
 	return bsc_str_trim ((bsc_str_t) { out, (size_t) (o - out) });
 }
 
+/* Whether the line [p, eol) holds only blanks: it ends a block as an empty
+ * line does (writers of DSNs leave stray blanks between groups). */
+static bool
+blank_line (const char *p, const char *eol)
+{
+	while (p < eol && (*p == ' ' || *p == '\t'))
+		p++;
+	return p == eol;
+}
+
 const char *
 bsc_fields_parse (bsc_arena_t *arena, const char *p, const char *end, size_t max_fields,
 		  size_t max_value, bsc_fields_t *out)
@@ -101,8 +111,8 @@ bsc_fields_parse (bsc_arena_t *arena, const char *p, const char *end, size_t max
 		const char *eol = line_end (p, end), *colon = NULL;
 		size_t nlen;
 
-		if (eol == p) /* the empty line that ends the block */
-			return skip_eol (p, end);
+		if (blank_line (p, eol)) /* the empty line that ends the block */
+			return skip_eol (eol, end);
 		nlen = field_name_len (p, eol, &colon);
 		if (!nlen) {
 			/* Not a field (a stray continuation, an mbox From_ line,
@@ -111,9 +121,7 @@ bsc_fields_parse (bsc_arena_t *arena, const char *p, const char *end, size_t max
 			continue;
 		}
 		const char *vstart = colon + 1, *q = skip_eol (eol, end);
-		while (q < end && (*q == ' ' || *q == '\t')) {
-			/* A continuation line that holds only white space followed by
-			 * a line break is still part of the field. */
+		while (q < end && (*q == ' ' || *q == '\t') && !blank_line (q, line_end (q, end))) {
 			eol = line_end (q, end);
 			q = skip_eol (eol, end);
 		}

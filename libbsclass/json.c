@@ -70,10 +70,11 @@ put_string (buf_t *b, const char *s)
 			snprintf (e, sizeof (e), "\\u%04x", *p++);
 			puts_ (b, e);
 		} else {
-			size_t n = 1;
-			while (n < 4 && (p[n] & 0xc0) == 0x80)
-				n++;
-			if (bsc_utf8_valid ((const char *) p, n)) {
+			/* The length the lead byte announces; stop at the NUL. */
+			size_t n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2, k = 1;
+			while (k < n && (p[k] & 0xc0) == 0x80)
+				k++;
+			if (k == n && bsc_utf8_valid ((const char *) p, n)) {
 				put (b, (const char *) p, n);
 				p += n;
 			} else {
@@ -230,8 +231,10 @@ bsc_result_to_json (const bsc_result_t *r, const char *file, long index, char **
 	if (file)
 		put_kv (&b, "file", file, &first);
 	if (index >= 0) {
+		char n[32];
 		put_key (&b, "index", &first);
-		put_number (&b, (double) index);
+		snprintf (n, sizeof (n), "%ld", index);
+		puts_ (&b, n);
 	}
 	put_kv (&b, "message_id", r->message_id, &first);
 	put_kv (&b, "kind", bsc_kind_name (r->kind), &first);

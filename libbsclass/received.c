@@ -184,16 +184,24 @@ bsc_received_parse (bsc_arena_t *a, bsc_str_t v, bsc_relay_t *out)
 	if (helo.len && helo.ptr[0] == '[')
 		helo = (bsc_str_t) { NULL, 0 };
 
-	/* The receiving host: the word after "by". */
+	/* The receiving host: the word after "by", outside comments; the
+	 * from-clause is optional, so "by" may open the field. */
 	const char *by = NULL;
-	for (size_t k = 0; k + 4 <= v.len; k++) {
-		if (is_space (v.ptr[k]) && (v.ptr[k + 1] == 'b' || v.ptr[k + 1] == 'B') &&
-		    (v.ptr[k + 2] == 'y' || v.ptr[k + 2] == 'Y') && is_space (v.ptr[k + 3])) {
-			by = v.ptr + k + 4;
+	int depth = 0;
+	for (size_t k = 0; k + 3 <= v.len; k++) {
+		char c = v.ptr[k];
+		if (c == '(') {
+			depth++;
+		} else if (c == ')') {
+			if (depth)
+				depth--;
+		} else if (!depth && c == ';') {
+			break;
+		} else if (!depth && (k == 0 || is_space (v.ptr[k - 1])) && (c == 'b' || c == 'B') &&
+			   (v.ptr[k + 1] == 'y' || v.ptr[k + 1] == 'Y') && is_space (v.ptr[k + 2])) {
+			by = v.ptr + k + 3;
 			break;
 		}
-		if (v.ptr[k] == ';')
-			break;
 	}
 	if (by) {
 		size_t j = (size_t) (by - v.ptr);
