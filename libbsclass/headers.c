@@ -155,20 +155,84 @@ bsc_fields_find (const bsc_fields_t *f, const char *name)
 	return NULL;
 }
 
+/* The end of the RFC 2047 encoded word at @p ("=?charset?X?text?="), or NULL. */
+static const char *
+encoded_word_end (const char *p, const char *end)
+{
+	const char *q = p + 2;
+	int marks = 0;
+
+	if (end - p < 8 || p[0] != '=' || p[1] != '?')
+		return NULL;
+	for (; q + 1 < end && *q != ' ' && *q != '\t'; q++) {
+		if (*q != '?')
+			continue;
+		if (marks == 2 && q[1] == '=')
+			return q + 2;
+		marks++;
+	}
+	return NULL;
+}
+
+/*
+ * Decodes each encoded word on its own.  GMime joins the payloads of
+ * adjacent words of one charset before decoding, and loses the rest of a
+ * base64 run after the first word's '=' padding (seen with GMime 3.2.13);
+ * RFC 2047 section 5 says each word holds whole characters, so one at a
+ * time is both correct and safe.  White space between adjacent encoded
+ * words is dropped (section 6.2).
+ */
 char *
 bsc_header_decode (bsc_arena_t *arena, bsc_str_t raw)
 {
-	char *tmp, *dec, *res;
+	const char *p = raw.ptr, *end = raw.ptr + raw.len;
+	char *out, *o;
 
-	/* Only encoded words need GMime; everything else is a plain copy. */
 	if (!memmem (raw.ptr, raw.len, "=?", 2))
 		return bsc_utf8_copy (arena, raw.ptr, raw.len);
-	if (!(tmp = bsc_arena_strndup (arena, raw.ptr, raw.len)))
+	/* A decoded word is never longer than 3 times its encoded text
+	 * after conversion to UTF-8 (a byte of a legacy charset -> 3 bytes). */
+	if (raw.len > (SIZE_MAX - 1) / 3 || !(out = bsc_arena_alloc (arena, raw.len * 3 + 1)))
 		return NULL;
-	dec = g_mime_utils_header_decode_text (NULL, tmp);
-	if (!dec)
-		return bsc_utf8_copy (arena, raw.ptr, raw.len);
-	res = bsc_utf8_copy (arena, dec, strlen (dec));
-	g_free (dec);
-	return res;
+	o = out;
+	bool after_word = false;
+	while (p < end) {
+		const char *we = encoded_word_end (p, end);
+		if (we) {
+			char *word = bsc_arena_strndup (arena, p, (size_t) (we - p));
+			char *dec = word ? g_mime_utils_header_decode_text (NULL, word) : NULL;
+			char *utf8 = dec ? bsc_utf8_copy (arena, dec, strlen (dec)) : NULL;
+			size_t n = utf8 ? strlen (utf8) : 0;
+			g_free (dec);
+			if (n > (size_t) (we - p) * 3)
+				n = (size_t) (we - p) * 3;
+			memcpy (o, utf8 ? utf8 : "", n);
+			o += n;
+			p = we;
+			after_word = true;
+			continue;
+		}
+		const char *ws = p;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p > ws) {
+			if (!(after_word && p < end && encoded_word_end (p, end)))
+				for (const char *c = ws; c < p; c++)
+					*o++ = *c;
+			continue;
+		}
+		/* Plain text up to the next blank or encoded word. */
+		const char *run = p;
+		while (p < end && *p != ' ' && *p != '\t' && !(p[0] == '=' && p + 1 < end && p[1] == '?' && p != run))
+			p++;
+		if (p == run)
+			p++;
+		char *u = bsc_utf8_copy (arena, run, (size_t) (p - run));
+		size_t n = u ? strlen (u) : 0;
+		memcpy (o, u ? u : "", n);
+		o += n;
+		after_word = false;
+	}
+	*o = '\0';
+	return out;
 }

@@ -143,6 +143,9 @@ bsc_received_parse (bsc_arena_t *a, bsc_str_t v, bsc_relay_t *out)
 
 	memset (out, 0, sizeof (*out));
 	v = bsc_str_trim (v);
+	/* Exim leaves helo= out when the HELO name equals the verified
+	 * reverse name; its "with esmtp (Exim 4.x)" still tells the form. */
+	exim = bsc_str_icase_find (v, "(Exim ") != NULL;
 	bsc_str_t w = word_at (v, &i);
 	if (bsc_str_ieq (w, "from")) {
 		first = word_at (v, &i);

@@ -77,10 +77,13 @@ static const rcvd_row_t rcvd_rows[] = {
 	/* 4: Exim, no reverse name */
 	{ "from [192.0.2.1] (helo=helo.example) by mx.example.net with smtp (Exim 4.96)",
 	  "helo.example", NULL, "192.0.2.1", "mx.example.net" },
-	/* 5: Exim, HELO equal to the reverse name (written once); the same text
-	 * is Sendmail's "HELO ([IP])" without a reverse name, so only the
-	 * HELO is certain */
+	/* 5: Exim, HELO equal to the reverse name (written once): "(Exim"
+	 * tells that the name is the verified reverse name */
 	{ "from rdns.example ([192.0.2.1]) by mx.example.net with esmtp (Exim 4.96)", "rdns.example",
+	  "rdns.example", "192.0.2.1", "mx.example.net" },
+	/* 5b: the same shape without "(Exim": Sendmail's "HELO ([IP])" with no
+	 * reverse name, so only the HELO is certain */
+	{ "from rdns.example ([192.0.2.1]) by mx.example.net (8.17.1/8.17.1) with ESMTP", "rdns.example",
 	  NULL, "192.0.2.1", "mx.example.net" },
 	/* 6: Exim with the client port */
 	{ "from rdns.example ([192.0.2.1]:50123 helo=helo.example) by mx.example.net with esmtp",

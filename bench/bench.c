@@ -1,0 +1,375 @@
+/*
+ * bench - how fast libbsclass classifies, beside a GMime parse-and-walk of
+ * the same mails in the same run (DESIGN.md section 8, research/PERF.md).
+ *
+ *   bench [--runs N] [--threads N] [--cli PATH] [--rules DIR] MBOX|DIR
+ *
+ * Rounds are interleaved (baseline, library, threads, CLI, then again) and
+ * each figure is the median over the rounds, so that a slow spell of this
+ * noisy machine hits every variant alike.  The ratios are what to quote.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gmime/gmime.h>
+
+#include "bsclass.h"
+
+typedef struct {
+	const char *p;
+	size_t len;
+} msg_t;
+
+typedef struct {
+	msg_t *v;
+	size_t n, cap, bytes;
+	char *blob; /* mbox text the messages point into */
+	size_t blob_len;
+} corpus_t;
+
+static double
+now_s (void)
+{
+	struct timespec ts;
+
+	clock_gettime (CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+die (const char *what)
+{
+	fprintf (stderr, "bench: %s: %s\n", what, strerror (errno));
+	exit (2);
+}
+
+static void
+add_msg (corpus_t *c, const char *p, size_t len)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 1024;
+		if (!(c->v = realloc (c->v, c->cap * sizeof (msg_t))))
+			die ("realloc");
+	}
+	c->v[c->n].p = p;
+	c->v[c->n].len = len;
+	c->n++;
+	c->bytes += len;
+}
+
+/* Splits an mbox at "From " lines that start the file or follow a blank line. */
+static void
+split_mbox (corpus_t *c, char *blob, size_t len)
+{
+	size_t start = 0, i = 0;
+
+	while (i < len) {
+		char *nl = memchr (blob + i, '\n', len - i);
+		size_t next = nl ? (size_t) (nl - blob) + 1 : len;
+		if (next + 5 <= len && !memcmp (blob + next, "From ", 5) &&
+		    (next >= 2 && blob[next - 2] == '\n')) {
+			add_msg (c, blob + start, next - start);
+			start = next;
+		}
+		i = next;
+	}
+	if (start < len)
+		add_msg (c, blob + start, len - start);
+}
+
+static char *
+read_file (const char *path, size_t *len)
+{
+	int fd = open (path, O_RDONLY);
+	struct stat st;
+	char *buf;
+
+	if (fd < 0 || fstat (fd, &st) < 0)
+		die (path);
+	if (!(buf = malloc ((size_t) st.st_size + 1)))
+		die ("malloc");
+	size_t got = 0;
+	while (got < (size_t) st.st_size) {
+		ssize_t n = read (fd, buf + got, (size_t) st.st_size - got);
+		if (n <= 0)
+			die (path);
+		got += (size_t) n;
+	}
+	close (fd);
+	*len = got;
+	return buf;
+}
+
+/* ------------------------------------------------------------- baseline */
+
+static int gmime_parts;
+
+static void
+baseline_walk (GMimeObject *parent, GMimeObject *part, gpointer data)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type (part);
+
+	gmime_parts++;
+	if (GMIME_IS_PART (part) && ct &&
+	    (g_mime_content_type_is_type (ct, "message", "delivery-status") ||
+	     g_mime_content_type_is_type (ct, "text", "rfc822-headers"))) {
+		/* The naive way: hand the block to a second GMime parser. */
+		GMimeStream *mem = g_mime_stream_mem_new ();
+		g_mime_data_wrapper_write_to_stream (g_mime_part_get_content (GMIME_PART (part)), mem);
+		g_mime_stream_reset (mem);
+		GMimeParser *p = g_mime_parser_new_with_stream (mem);
+		GMimeObject *o = g_mime_parser_construct_part (p, NULL);
+		if (o) {
+			GMimeHeaderList *hl = g_mime_object_get_header_list (o);
+			for (int i = 0; i < g_mime_header_list_get_count (hl); i++)
+				(void) g_mime_header_get_value (g_mime_header_list_get_header_at (hl, i));
+			g_object_unref (o);
+		}
+		g_object_unref (p);
+		g_object_unref (mem);
+	} else if (GMIME_IS_MESSAGE_PART (part)) {
+		GMimeMessage *m = g_mime_message_part_get_message (GMIME_MESSAGE_PART (part));
+		if (m)
+			(void) g_mime_message_get_message_id (m);
+	}
+}
+
+static void
+baseline_one (const msg_t *m)
+{
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer (m->p, m->len);
+	GMimeParser *p = g_mime_parser_new_with_stream (s);
+	GMimeMessage *msg;
+
+	g_mime_parser_set_format (p, GMIME_FORMAT_MESSAGE);
+	msg = g_mime_parser_construct_message (p, NULL);
+	if (msg) {
+		(void) g_mime_message_get_subject (msg);
+		(void) g_mime_message_get_message_id (msg);
+		(void) g_mime_object_get_header (GMIME_OBJECT (msg), "Return-Path");
+		g_mime_message_foreach (msg, baseline_walk, NULL);
+		g_object_unref (msg);
+	}
+	g_object_unref (p);
+	g_object_unref (s);
+}
+
+/* --------------------------------------------------------------- library */
+
+static const bsc_engine_t *engine;
+static size_t classified_ok;
+
+static double *latencies;
+
+static void
+classify_range (const corpus_t *c, size_t from, size_t to, size_t stride, bool timed)
+{
+	for (size_t i = from; i < to; i += stride) {
+		bsc_result_t *r = NULL;
+		double t0 = timed ? now_s () : 0;
+		if (bsc_classify (engine, c->v[i].p, c->v[i].len, &r) == BSC_OK)
+			__atomic_add_fetch (&classified_ok, 1, __ATOMIC_RELAXED);
+		bsc_result_free (r);
+		if (timed)
+			latencies[i] = now_s () - t0;
+	}
+}
+
+typedef struct {
+	const corpus_t *c;
+	size_t id, n;
+} job_t;
+
+static void *
+thread_main (void *arg)
+{
+	job_t *j = arg;
+
+	classify_range (j->c, j->id, j->c->n, j->n, false);
+	return NULL;
+}
+
+static void
+classify_threads (const corpus_t *c, int n)
+{
+	pthread_t t[64];
+	job_t j[64];
+
+	for (int i = 0; i < n; i++) {
+		j[i] = (job_t) { c, (size_t) i, (size_t) n };
+		pthread_create (&t[i], NULL, thread_main, &j[i]);
+	}
+	for (int i = 0; i < n; i++)
+		pthread_join (t[i], NULL);
+}
+
+/* Runs the CLI over @mbox with output to /dev/null; wall seconds and peak RSS. */
+static double
+run_cli (const char *cli, const char *rules, const char *mbox, const char *jobs, long *rss_kb)
+{
+	double t0 = now_s ();
+	pid_t pid = fork ();
+
+	if (pid == 0) {
+		int fd = open ("/dev/null", O_WRONLY);
+		dup2 (fd, 1);
+		execl (cli, cli, "--rules", rules, "--format=json", "-j", jobs, mbox, (char *) NULL);
+		_exit (127);
+	}
+	int status;
+	struct rusage ru;
+	if (wait4 (pid, &status, 0, &ru) < 0)
+		die ("wait4");
+	*rss_kb = ru.ru_maxrss;
+	if (!WIFEXITED (status) || WEXITSTATUS (status) > 1) {
+		fprintf (stderr, "bench: %s exited %d\n", cli, WEXITSTATUS (status));
+		exit (2);
+	}
+	return now_s () - t0;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+	double x = *(const double *) a, y = *(const double *) b;
+	return x < y ? -1 : x > y;
+}
+
+static double
+median (double *v, int n)
+{
+	qsort (v, (size_t) n, sizeof (double), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void
+row (const char *name, double secs, const corpus_t *c, double base)
+{
+	printf ("%-44s %10.0f %8.1f %7.2f\n", name, c->n / secs, c->bytes / secs / 1e6,
+		base > 0 ? base / secs : 1.0);
+}
+
+int
+main (int argc, char **argv)
+{
+	int runs = 5, threads = 2;
+	const char *cli = NULL, *rules = "rules", *input = NULL;
+	corpus_t c = { 0 };
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp (argv[i], "--runs") && i + 1 < argc)
+			runs = atoi (argv[++i]);
+		else if (!strcmp (argv[i], "--threads") && i + 1 < argc)
+			threads = atoi (argv[++i]);
+		else if (!strcmp (argv[i], "--cli") && i + 1 < argc)
+			cli = argv[++i];
+		else if (!strcmp (argv[i], "--rules") && i + 1 < argc)
+			rules = argv[++i];
+		else if (argv[i][0] != '-')
+			input = argv[i];
+		else {
+			fprintf (stderr, "usage: bench [--runs N] [--threads N] [--cli PATH] [--rules DIR] MBOX\n");
+			return 2;
+		}
+	}
+	if (!input || runs < 1 || runs > 99 || threads < 1 || threads > 64) {
+		fprintf (stderr, "usage: bench [--runs N] [--threads N] [--cli PATH] [--rules DIR] MBOX\n");
+		return 2;
+	}
+	c.blob = read_file (input, &c.blob_len);
+	split_mbox (&c, c.blob, c.blob_len);
+	if (!c.n) {
+		fprintf (stderr, "bench: no messages in %s\n", input);
+		return 2;
+	}
+	g_mime_init ();
+
+	/* Engine start-up: compile every shipped rule. */
+	double startup[9];
+	bsc_options_t *o = bsc_options_new ();
+	bsc_options_set_rules_dir (o, rules);
+	for (int i = 0; i < 9; i++) {
+		bsc_engine_t *e;
+		bsc_error_t err;
+		double t0 = now_s ();
+		if (bsc_engine_new (o, &e, &err) != BSC_OK) {
+			fprintf (stderr, "bench: %s:%d: %s\n", err.source, err.line, err.text);
+			return 2;
+		}
+		startup[i] = now_s () - t0;
+		if (i < 8)
+			bsc_engine_free (e);
+		else
+			engine = e;
+	}
+	bsc_options_free (o);
+	latencies = calloc (c.n, sizeof (double));
+
+	double *t_base = calloc ((size_t) runs, sizeof (double));
+	double *t_lib = calloc ((size_t) runs, sizeof (double));
+	double *t_thr = calloc ((size_t) runs, sizeof (double));
+	double *t_cli = calloc ((size_t) runs, sizeof (double));
+	double *t_cli2 = calloc ((size_t) runs, sizeof (double));
+	long rss_cli = 0, rss;
+
+	for (int r = 0; r < runs; r++) {
+		double t0 = now_s ();
+		for (size_t i = 0; i < c.n; i++)
+			baseline_one (&c.v[i]);
+		t_base[r] = now_s () - t0;
+
+		t0 = now_s ();
+		classify_range (&c, 0, c.n, 1, r == 0);
+		t_lib[r] = now_s () - t0;
+
+		t0 = now_s ();
+		classify_threads (&c, threads);
+		t_thr[r] = now_s () - t0;
+
+		if (cli) {
+			t_cli[r] = run_cli (cli, rules, input, "1", &rss);
+			rss_cli = rss > rss_cli ? rss : rss_cli;
+			char jobs[8];
+			snprintf (jobs, sizeof jobs, "%d", threads);
+			t_cli2[r] = run_cli (cli, rules, input, jobs, &rss);
+		}
+	}
+	double base = median (t_base, runs);
+	printf ("%zu messages, %.1f MB (mean %.2f KB), %d interleaved rounds, medians\n", c.n,
+		c.bytes / 1e6, c.bytes / 1e3 / c.n, runs);
+	printf ("%-44s %10s %8s %7s\n", "variant", "msgs/s", "MB/s", "ratio");
+	row ("GMime parse + walk (baseline)", base, &c, base);
+	row ("libbsclass, 1 thread", median (t_lib, runs), &c, base);
+	char name[64];
+	snprintf (name, sizeof name, "libbsclass, %d threads, one engine", threads);
+	row (name, median (t_thr, runs), &c, base);
+	if (cli) {
+		row ("bsclassify --format=json -j 1 (whole run)", median (t_cli, runs), &c, base);
+		snprintf (name, sizeof name, "bsclassify --format=json -j %d (whole run)", threads);
+		row (name, median (t_cli2, runs), &c, base);
+	}
+	qsort (latencies, c.n, sizeof (double), cmp_double);
+	printf ("latency per message (1 thread): p50 %.1f us, p99 %.1f us\n",
+		latencies[c.n / 2] * 1e6, latencies[c.n * 99 / 100] * 1e6);
+	printf ("engine start-up (all rules): median %.2f ms of 9\n", median (startup, 9) * 1e3);
+	struct rusage ru;
+	getrusage (RUSAGE_SELF, &ru);
+	printf ("peak RSS: bench process %ld MB (holds the whole input)", ru.ru_maxrss / 1024);
+	if (cli)
+		printf (", bsclassify %ld MB", rss_cli / 1024);
+	printf ("\nclassified %zu of %zu per round\n", classified_ok / (size_t) (runs * 2), c.n);
+	bsc_engine_free ((bsc_engine_t *) engine);
+	return 0;
+}
