@@ -79,19 +79,35 @@ put_cp (char *o, unsigned cp)
 	return o;
 }
 
+/* Length of the leading run of printable ASCII (and TAB): the common case. */
+static size_t
+plain_ascii_run (const unsigned char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && ((p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\t'))
+		i++;
+	return i;
+}
+
 char *
 bsc_utf8_copy (bsc_arena_t *arena, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *) s;
 	char *out, *o;
-	size_t i = 0;
+	size_t i = plain_ascii_run (p, len);
+
+	if (i == len)
+		return bsc_arena_strndup (arena, s, len);
 
 	if (len > (SIZE_MAX - 1) / 3)
 		return NULL;
 	/* Each byte grows to at most 3 bytes (U+20AC and friends). */
-	out = o = bsc_arena_alloc (arena, len * 3 + 1);
+	out = o = bsc_arena_alloc (arena, i + (len - i) * 3 + 1);
 	if (!out)
 		return NULL;
+	memcpy (o, s, i);
+	o += i;
 	while (i < len) {
 		size_t n = utf8_seq (p + i, len - i);
 

@@ -10,46 +10,60 @@
 
 #include "bsc-private.h"
 
-/* Unfolds a raw GMime header value (it keeps the folding line breaks). */
+/*
+ * A raw GMime header value, unfolded and trimmed.  GMime keeps the folding
+ * line breaks; most values have none but the last, and those are used in
+ * place (GMime's memory lives until the walk's results are copied out).
+ */
 static bsc_str_t
 unfold_raw (bsc_arena_t *a, const char *raw, size_t max)
 {
 	size_t n = strlen (raw), o = 0;
+	bsc_str_t v = bsc_str_trim ((bsc_str_t) { raw, n < max ? n : max });
 	char *out;
 
-	if (n > max)
-		n = max;
-	if (!(out = bsc_arena_alloc (a, n + 1)))
+	if (!memchr (v.ptr, '\n', v.len) && !memchr (v.ptr, '\r', v.len))
+		return v;
+	if (!(out = bsc_arena_alloc (a, v.len + 1)))
 		return (bsc_str_t) { "", 0 };
-	for (size_t i = 0; i < n; i++)
-		if (raw[i] != '\r' && raw[i] != '\n')
-			out[o++] = raw[i];
+	for (size_t i = 0; i < v.len; i++)
+		if (v.ptr[i] != '\r' && v.ptr[i] != '\n')
+			out[o++] = v.ptr[i];
 	out[o] = '\0';
-	return bsc_str_trim ((bsc_str_t) { out, o });
+	return (bsc_str_t) { out, o };
 }
 
-/* Appends @object's own header fields to @out, raw and unfolded. */
+/* Appends @object's own header fields to @out, raw and unfolded.  Names
+ * and values may point into GMime's memory: valid until the walk is over. */
 static void
 read_headers (bsc_work_t *w, GMimeObject *object, bsc_fields_t *out)
 {
 	GMimeHeaderList *list = g_mime_object_get_header_list (object);
 	int n = list ? g_mime_header_list_get_count (list) : 0;
 	size_t max = w->engine->limits[BSC_LIMIT_HEADERS];
+	bsc_arena_t *a = &w->r->arena;
+	bsc_field_t *v;
 
+	if (n <= 0)
+		return;
+	if ((size_t) n > max) {
+		out->truncated = true;
+		bsc_result_add_note (w->r, "limit: headers");
+		n = (int) max;
+	}
+	if (!(v = bsc_arena_grow (a, out->v, sizeof (*v), &out->cap, out->n + (size_t) n)))
+		return;
+	out->v = v;
 	for (int i = 0; i < n; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at (list, i);
 		const char *name = g_mime_header_get_name (h);
 		const char *raw = g_mime_header_get_raw_value (h);
 
-		if (out->n >= max) {
-			out->truncated = true;
-			bsc_result_add_note (w->r, "limit: headers");
-			break;
-		}
 		if (!name || !raw)
 			continue;
-		bsc_str_t v = unfold_raw (&w->r->arena, raw, w->engine->limits[BSC_LIMIT_HEADER_BYTES]);
-		bsc_fields_add (&w->r->arena, out, name, strlen (name), v.ptr, v.len);
+		v[out->n].name = (bsc_str_t) { name, strlen (name) };
+		v[out->n].value = unfold_raw (a, raw, w->engine->limits[BSC_LIMIT_HEADER_BYTES]);
+		out->n++;
 	}
 }
 
