@@ -49,6 +49,8 @@ bool bsc_utf8_valid (const char *s, size_t len);
  * spaces.  Runs of white space are kept as they are.
  */
 char *bsc_utf8_copy (bsc_arena_t *arena, const char *s, size_t len);
+/* The same for running text: line breaks (CRLF, LF or CR) become "\n". */
+char *bsc_utf8_copy_text (bsc_arena_t *arena, const char *s, size_t len);
 /* Trims ASCII white space at both ends of a view. */
 bsc_str_t bsc_str_trim (bsc_str_t s);
 /* Case-insensitive ASCII comparison of a view with a C string. */

@@ -255,6 +255,14 @@ starts_with_header (const char *p, size_t len)
 	return i > 0 && i < len && p[i] == ':';
 }
 
+/* Frees a byte array that borrowed its bytes, leaving the bytes alone. */
+static void
+unborrow (GByteArray *bytes)
+{
+	(void) g_byte_array_steal (bytes, NULL);
+	g_byte_array_unref (bytes);
+}
+
 bsc_status_t
 bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_result_t **out)
 {
@@ -311,7 +319,7 @@ bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_resu
 	g_object_unref (parser);
 	if (!msg) {
 		g_object_unref (stream);
-		g_byte_array_steal (bytes, NULL);
+		unborrow (bytes);
 		free (copy);
 		bsc_result_free (r);
 		return BSC_EPARSE;
@@ -319,7 +327,7 @@ bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_resu
 	st = classify_object (engine, msg, r);
 	g_object_unref (msg);
 	g_object_unref (stream);
-	g_byte_array_steal (bytes, NULL);
+	unborrow (bytes);
 	free (copy);
 	if (st != BSC_OK) {
 		bsc_result_free (r);

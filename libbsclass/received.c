@@ -77,6 +77,8 @@ host_name (bsc_str_t s)
 	const char *at;
 
 	s = bsc_str_trim (s);
+	if (!s.len)
+		return (bsc_str_t) { NULL, 0 };
 	if ((at = memchr (s.ptr, '@', s.len))) {
 		s.len -= (size_t) (at + 1 - s.ptr);
 		s.ptr = at + 1;

@@ -3,7 +3,8 @@
  *
  * The rule set is shared by every thread and never written here: all
  * per-call state (the fired table, the PCRE2 match data, decoded header
- * values) belongs to the call, in the result's arena or freed before return.
+ * values, extracted entries) belongs to the call, in the result's arena or
+ * freed before return.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@ typedef struct eval_ctx {
 	const bsc_ruleset_t *rs;
 	const bsc_facts_t *facts;
 	bsc_arena_t *arena;
+	bsc_xrcpts_t *x;         /* NULL: extraction rules run as plain body rules */
 	pcre2_match_data *md;
 	bsc_str_t *dec_headers;  /* RFC 2047-decoded header values, filled on demand */
 	bsc_str_t *dec_original;
@@ -77,6 +79,120 @@ regex_match (eval_ctx_t *c, const bsc_rule_t *r, bsc_str_t s, bsc_str_t *m)
 	return true;
 }
 
+/* ------------------------------------------------------------ extraction */
+
+/*
+ * Where to look again after an empty match at @at, when the retry that
+ * forbids another empty match there failed: one character on, so that a
+ * UTF-8 sequence is never entered in the middle, and past a whole CRLF when
+ * the pattern's newline convention makes CRLF one line end (as Perl and
+ * pcre2demo do).
+ */
+static size_t
+next_start (const bsc_rule_t *r, const char *s, size_t len, size_t at)
+{
+	uint32_t nl = 0;
+
+	if (at + 1 < len && s[at] == '\r' && s[at + 1] == '\n') {
+		pcre2_pattern_info (r->code, PCRE2_INFO_NEWLINE, &nl);
+		if (nl == PCRE2_NEWLINE_CRLF || nl == PCRE2_NEWLINE_ANY || nl == PCRE2_NEWLINE_ANYCRLF)
+			return at + 2;
+	}
+	at++;
+	while (at < len && ((unsigned char) s[at] & 0xC0) == 0x80)
+		at++;
+	return at;
+}
+
+/* Fills one entry from the ovector of the current match. */
+static void
+fill_entry (const bsc_rule_t *r, const char *subject, const PCRE2_SIZE *ov, int rc, bsc_xrcpt_t *e)
+{
+	e->rule = r->name;
+	for (int k = 0; k < BSC_X_COUNT; k++) {
+		e->f[k] = (bsc_str_t) { NULL, 0 };
+		for (uint16_t j = r->xoff[k]; j < r->xoff[k + 1]; j++) {
+			uint16_t g = r->xgroups[j];
+			if (g >= rc || ov[2 * g] == PCRE2_UNSET || ov[2 * g + 1] < ov[2 * g])
+				continue;
+			e->f[k] = (bsc_str_t) { subject + ov[2 * g], ov[2 * g + 1] - ov[2 * g] };
+			break;
+		}
+	}
+}
+
+/* Appends the current match to @x, or notes that there was no room; false only when out of memory. */
+static bool
+add_entry (eval_ctx_t *c, const bsc_rule_t *r, const char *subject, int rc)
+{
+	bsc_xrcpts_t *x = c->x;
+	bsc_xrcpt_t *v;
+
+	if (x->max && x->n >= x->max) {
+		x->truncated = true;
+		return true;
+	}
+	if (!(v = bsc_arena_grow (c->arena, x->v, sizeof *v, &x->cap, x->n + 1)))
+		return false;
+	x->v = v;
+	fill_entry (r, subject, pcre2_get_ovector_pointer (c->md), rc, &v[x->n++]);
+	return true;
+}
+
+/*
+ * An extraction rule: every non-overlapping match in text order, like
+ * Perl's m//g.  After an empty match the same place is tried once more
+ * with PCRE2_NOTEMPTY_ATSTART | PCRE2_ANCHORED (a non-empty match may
+ * still start there); only when that fails does the search move on, by a
+ * whole character.  Each round either moves the start on or switches that
+ * retry on at an unchanged start, so the loop ends.  The rule fires with
+ * its first match as a plain body rule would.  False only when out of
+ * memory.
+ */
+static bool
+extract (eval_ctx_t *c, const bsc_rule_t *r, bsc_str_t text, bool *fired, bsc_str_t *m)
+{
+	const char *subject = text.ptr ? text.ptr : "";
+	size_t start = 0;
+	uint32_t opts = 0;
+
+	while (start <= text.len) {
+		const PCRE2_SIZE *ov;
+		int rc = pcre2_match (r->code, (PCRE2_SPTR) subject, text.len, start, opts, c->md,
+				      c->rs->mctx);
+		if (rc == PCRE2_ERROR_NOMATCH && opts) {
+			start = next_start (r, subject, text.len, start);
+			opts = 0;
+			continue;
+		}
+		if (rc < 0)
+			break; /* no (more) matches, or a limit: what was found stands */
+		ov = pcre2_get_ovector_pointer (c->md);
+		/* \K in a lookaround (refused by default) can put the start after the end. */
+		if (ov[0] > ov[1])
+			break;
+		/* The retry must move on; \K could report an empty match where it began. */
+		if (opts && ov[1] <= start) {
+			start = next_start (r, subject, text.len, start);
+			opts = 0;
+			continue;
+		}
+		if (!*fired) {
+			*fired = true;
+			*m = (bsc_str_t) { subject + ov[0], ov[1] - ov[0] };
+		}
+		if (!add_entry (c, r, subject, rc == 0 ? (int) r->n_groups + 1 : rc))
+			return false;
+		if (c->x->truncated)
+			break;
+		opts = ov[1] == ov[0] ? PCRE2_NOTEMPTY_ATSTART | PCRE2_ANCHORED : 0;
+		start = ov[1];
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------ field rules */
+
 /*
  * header, dsn and original rules: "=~" fires when any field of the name
  * matches, "!~" when none does (also when there is none), "exists:" when
@@ -107,10 +223,27 @@ eval_fields (eval_ctx_t *c, const bsc_rule_t *r, const bsc_fields_t *f, bsc_str_
 	return true;
 }
 
+/*
+ * The split rule bsc_ruleset_split() chose for this message fires without
+ * running again, with the text it matched; the other split rules do not.
+ */
+static void
+eval_split (const bsc_facts_t *fx, size_t i, bool *fired, bsc_str_t *m)
+{
+	if (fx->split_rule != i)
+		return;
+	*fired = true;
+	*m = fx->split_match;
+	if (!m->ptr)
+		*m = (bsc_str_t) { "", 0 };
+}
+
+/* Rule @i, which is not a meta rule.  False only when out of memory. */
 static bool
-eval_plain (eval_ctx_t *c, const bsc_rule_t *r, bool *fired, bsc_str_t *m)
+eval_plain (eval_ctx_t *c, size_t i, bool *fired, bsc_str_t *m)
 {
 	const bsc_facts_t *fx = c->facts;
+	const bsc_rule_t *r = &c->rs->rules[i];
 
 	*fired = false;
 	switch (r->type) {
@@ -121,7 +254,12 @@ eval_plain (eval_ctx_t *c, const bsc_rule_t *r, bool *fired, bsc_str_t *m)
 	case BSC_R_DSN:
 		return eval_fields (c, r, fx->dsn, NULL, fired, m);
 	case BSC_R_BODY:
+		if (c->x && r->xgroups)
+			return extract (c, r, fx->text, fired, m);
 		*fired = regex_match (c, r, fx->text, m);
+		return true;
+	case BSC_R_SPLIT:
+		eval_split (fx, i, fired, m);
 		return true;
 	case BSC_R_EVAL:
 		*fired = (fx->facts >> r->fact) & 1;
@@ -197,7 +335,7 @@ eval_all (eval_ctx_t *c, uint8_t *fired, bsc_hits_t *hits)
 		bsc_str_t m = { NULL, 0 };
 		bool f;
 		if (i < rs->n_plain) {
-			if (!eval_plain (c, r, &f, &m))
+			if (!eval_plain (c, i, &f, &m))
 				return false;
 		} else {
 			f = eval_meta (r, fired);
@@ -213,8 +351,7 @@ bool
 bsc_ruleset_eval (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t *arena,
 		  bsc_hits_t *hits, bsc_xrcpts_t *x)
 {
-	(void) x; /* extraction: not yet */
-	eval_ctx_t c = { .rs = rs, .facts = facts, .arena = arena };
+	eval_ctx_t c = { .rs = rs, .facts = facts, .arena = arena, .x = x };
 	uint8_t *fired;
 	bool ok;
 
@@ -230,11 +367,40 @@ bsc_ruleset_eval (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t
 	return ok;
 }
 
+/*
+ * Each split rule's first match is its leftmost one, so the earliest start
+ * over all rules is the leftmost of those; a later rule replaces the best so
+ * far only when it starts strictly earlier, which gives ties to the earlier
+ * rule.  Nothing can start before offset 0, so a match there ends the search.
+ * The match data holds the whole match only (split rules have no named
+ * groups to read; PCRE2 then returns 0 for "ovector too small", a match).
+ * Out of memory reads as no split: the report is then matched whole.
+ */
 size_t
 bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, size_t *at, size_t *end)
 {
-	(void) rs;
-	(void) text;
-	*at = *end = 0;
-	return SIZE_MAX; /* split rules: not yet */
+	const char *subject = text.ptr ? text.ptr : "";
+	size_t best = SIZE_MAX, best_at = text.len, best_end = text.len;
+	pcre2_match_data *md;
+
+	if (rs && rs->compiled && rs->n_splits && (md = pcre2_match_data_create (1, NULL))) {
+		for (size_t k = 0; k < rs->n_splits && best_at > 0; k++) {
+			const bsc_rule_t *r = &rs->rules[rs->splits[k]];
+			const PCRE2_SIZE *ov;
+			if (pcre2_match (r->code, (PCRE2_SPTR) subject, text.len, 0, 0, md, rs->mctx) < 0)
+				continue;
+			ov = pcre2_get_ovector_pointer (md);
+			if (best != SIZE_MAX && ov[0] >= best_at)
+				continue;
+			best = rs->splits[k];
+			best_at = ov[0];
+			best_end = ov[1] > ov[0] ? ov[1] : ov[0]; /* \K can put the start after the end */
+		}
+		pcre2_match_data_free (md);
+	}
+	if (at)
+		*at = best_at;
+	if (end)
+		*end = best_end;
+	return best;
 }

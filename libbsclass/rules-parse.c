@@ -9,8 +9,14 @@
  *   original NAME  Header-Name =~ /regex/flags      (or !~, or exists:Name)
  *   eval     NAME  fact_name()
  *   meta     NAME  expression over rule names with && || ! ( )
+ *   split    NAME  /regex/flags
  *   describe NAME  free text
  *   score    NAME  target=points ...
+ *
+ * A body rule with named groups (?<rcpt>...), (?<status>...), ... is an
+ * extraction rule; other group names, and named groups in any other rule
+ * type, are refused: they would silently extract nothing.  rules/README.md
+ * is the administrator's description of all of it.
  *
  * '#' starts a comment at the start of a line or after white space (never
  * inside a regex).  A regex is /.../ or m followed by any punctuation
@@ -33,6 +39,23 @@
 #include <sys/stat.h>
 
 #include "rules.h"
+
+/*
+ * The JIT scans a subject in aligned 16-byte blocks that may reach past its
+ * end (never across a page, so harmlessly), which memcheck reports as
+ * invalid and uninitialised reads by the thousand, burying real errors.
+ * Under valgrind the interpreter runs the same patterns with the same
+ * answers, so there the rules are not JIT-compiled.
+ */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define BSC_ON_VALGRIND() (RUNNING_ON_VALGRIND != 0)
+#endif
+#endif
+#ifndef BSC_ON_VALGRIND
+#define BSC_ON_VALGRIND() false
+#endif
 
 #if defined(__GNUC__)
 #define BSC_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -71,6 +94,8 @@ typedef struct rule_body {
 	char *lit;
 	uint16_t lit_len;
 	bool lit_caseless;
+	uint16_t *xgroups; /* extraction: group numbers by field, see bsc_rule_t */
+	uint16_t xoff[BSC_X_COUNT + 1];
 	bsc_loc_t loc;
 } rule_body_t;
 
@@ -140,6 +165,25 @@ static const char *const target_names[] = {
 };
 _Static_assert (sizeof target_names / sizeof target_names[0] == BSC_T_COUNT,
 		"one target name per bsc_target_t");
+
+/* Names of bsc_xfield_t values, in enum order: the groups an extraction rule may name. */
+static const char *const xfield_names[] = {
+	"rcpt",
+	"status",
+	"code",
+	"diag",
+	"mta",
+	"action",
+};
+_Static_assert (sizeof xfield_names / sizeof xfield_names[0] == BSC_X_COUNT,
+		"one group name per bsc_xfield_t");
+
+/* The rule file word of each bsc_rule_type_t, for messages. */
+static const char *const type_words[] = {
+	"header", "body", "dsn", "original", "eval", "meta", "split",
+};
+_Static_assert (sizeof type_words / sizeof type_words[0] == BSC_R_SPLIT + 1,
+		"one word per bsc_rule_type_t");
 
 /* ---------------------------------------------------------------- errors */
 
@@ -279,6 +323,7 @@ body_clear (rule_body_t *b)
 		free (b->toks[i].name);
 	free (b->toks);
 	free (b->lit);
+	free (b->xgroups);
 	memset (b, 0, sizeof *b);
 }
 
@@ -321,6 +366,7 @@ bsc_ruleset_free (bsc_ruleset_t *rs)
 		free (rs->sources[i]);
 	free (rs->sources);
 	free (rs->rules);
+	free (rs->splits);
 	pcre2_match_context_free (rs->mctx);
 	free (rs);
 }
@@ -724,6 +770,219 @@ required_literal (rule_body_t *b, const char *pat, size_t len, uint32_t options)
 	return true;
 }
 
+/* ------------------------------------------------------- named groups */
+
+static int
+xfield_index (const char *name)
+{
+	for (int k = 0; k < BSC_X_COUNT; k++)
+		if (strcmp (xfield_names[k], name) == 0)
+			return k;
+	return -1;
+}
+
+/*
+ * Where group @name is defined in the pattern text: (?<name>, (?'name' or
+ * (?P<name>, for the error column.  NULL when it cannot be found.
+ */
+static const char *
+group_name_at (const char *pat, size_t len, const char *name)
+{
+	size_t n = strlen (name);
+
+	for (size_t i = 2; i + n + 1 < len; i++) {
+		const char *q = pat + i;
+		char close = *q == '<' ? '>' : *q == '\'' ? '\'' : '\0';
+		bool opened = (q[-2] == '(' && q[-1] == '?') ||
+			      (i >= 3 && q[-3] == '(' && q[-2] == '?' && q[-1] == 'P' && *q == '<');
+		if (close && opened && memcmp (q + 1, name, n) == 0 && q[1 + n] == close)
+			return q + 1;
+	}
+	return NULL;
+}
+
+/* Records each field's group numbers in @b, lowest first, from the name table. */
+static bool
+collect_xgroups (rule_body_t *b, PCRE2_SPTR table, uint32_t count, uint32_t esize)
+{
+	uint16_t fill[BSC_X_COUNT] = { 0 };
+
+	for (uint32_t i = 0; i < count; i++)
+		fill[xfield_index ((const char *) table + i * esize + 2)]++;
+	b->xoff[0] = 0;
+	for (int k = 0; k < BSC_X_COUNT; k++) {
+		b->xoff[k + 1] = (uint16_t) (b->xoff[k] + fill[k]);
+		fill[k] = b->xoff[k];
+	}
+	if (!(b->xgroups = malloc (count * sizeof *b->xgroups)))
+		return false;
+	for (uint32_t i = 0; i < count; i++) {
+		PCRE2_SPTR e = table + i * esize;
+		int k = xfield_index ((const char *) e + 2);
+		uint16_t num = (uint16_t) (e[0] << 8 | e[1]), j = fill[k]++;
+		/* (?J) lets a name repeat; the lowest set group wins, as in PCRE2's by-name calls. */
+		for (; j > b->xoff[k] && b->xgroups[j - 1] > num; j--)
+			b->xgroups[j] = b->xgroups[j - 1];
+		b->xgroups[j] = num;
+	}
+	return true;
+}
+
+/*
+ * Named groups mean extraction, which only body rules do, and only into the
+ * fields of bsc_xfield_t: any other name would extract nothing without a
+ * word, so it is refused, the first one in pattern order being reported.
+ */
+static bsc_status_t
+check_group_names (parser_t *ps, rule_body_t *b, const char *pat, size_t len)
+{
+	uint32_t count = 0, esize = 0;
+	PCRE2_SPTR table = NULL;
+	const char *bad = NULL, *bad_at = NULL;
+
+	pcre2_pattern_info (b->code, PCRE2_INFO_NAMECOUNT, &count);
+	if (count == 0)
+		return BSC_OK;
+	pcre2_pattern_info (b->code, PCRE2_INFO_NAMEENTRYSIZE, &esize);
+	pcre2_pattern_info (b->code, PCRE2_INFO_NAMETABLE, &table);
+	for (uint32_t i = 0; i < count; i++) {
+		const char *name = (const char *) table + i * esize + 2;
+		const char *at = group_name_at (pat, len, name);
+		if (b->type == BSC_R_BODY && xfield_index (name) >= 0)
+			continue;
+		if (!at)
+			at = pat;
+		if (!bad || at < bad_at) {
+			bad = name;
+			bad_at = at;
+		}
+	}
+	if (bad && b->type == BSC_R_BODY)
+		return perr (ps, bad_at, "unknown extraction group '%s' (known: rcpt status code "
+			     "diag mta action)", bad);
+	if (bad)
+		return perr (ps, bad_at, "named group '%s' in a %s rule: only body rules extract "
+			     "(use (?:...) or a numbered group)", bad, type_words[b->type]);
+	if (!collect_xgroups (b, table, count, esize))
+		return nomem (ps->err, ps->source);
+	return BSC_OK;
+}
+
+/* ------------------------------------------------------ JIT workaround */
+
+/* Copies pat[*i..], an opener of two bytes and what follows, through the next @close or to the end. */
+static void
+copy_through (const char *pat, size_t len, size_t *i, const char *close, char *out, size_t *n)
+{
+	size_t clen = strlen (close), j = *i + 2;
+
+	while (j + clen <= len && memcmp (pat + j, close, clen) != 0)
+		j++;
+	j = j + clen <= len ? j + clen : len;
+	memcpy (out + *n, pat + *i, j - *i);
+	*n += j - *i;
+	*i = j;
+}
+
+/*
+ * PCRE2 10.42's JIT, with PCRE2_MATCH_INVALID_UTF, lets \D, \S and \W match
+ * no character outside ASCII (PCRE2 issue #224, fixed in 10.43): /\S+@/
+ * would miss "j\xc3\xb6rg@" in a German bounce, while the interpreter finds
+ * it.  Inside a class the same escapes are compiled another way and match
+ * correctly, and [\S] means exactly what \S means, so the pattern that is
+ * matched has every \D \S \W put in brackets, but in a class, a \Q..\E
+ * quote or a (?#...) comment.  Returns that copy (@out_len bytes) when
+ * something changed, else NULL (also when out of memory: the original
+ * pattern still works, only not on this JIT).
+ */
+static char *
+jit_safe_pattern (const char *pat, size_t len, size_t *out_len)
+{
+	char *out = malloc (2 * len + 1); /* each 2-byte escape grows to 4 bytes at most */
+	size_t i = 0, n = 0;
+	bool in_class = false, changed = false;
+
+	if (!out)
+		return NULL;
+	while (i < len) {
+		char c = pat[i];
+		if (c == '\\' && i + 1 < len) {
+			char d = pat[i + 1];
+			if (d == 'Q') {
+				copy_through (pat, len, &i, "\\E", out, &n);
+			} else if (!in_class && (d == 'D' || d == 'S' || d == 'W')) {
+				out[n++] = '[';
+				out[n++] = '\\';
+				out[n++] = d;
+				out[n++] = ']';
+				i += 2;
+				changed = true;
+			} else {
+				/* \cX takes the next character, whatever it is (\c\ is a control character). */
+				size_t k = d == 'c' && i + 2 < len ? 3 : 2;
+				memcpy (out + n, pat + i, k);
+				n += k;
+				i += k;
+			}
+		} else if (in_class) {
+			if (c == '[' && i + 1 < len && pat[i + 1] == ':') {
+				copy_through (pat, len, &i, ":]", out, &n);
+			} else {
+				in_class = c != ']';
+				out[n++] = pat[i++];
+			}
+		} else if (c == '(' && i + 2 < len && pat[i + 1] == '?' && pat[i + 2] == '#') {
+			copy_through (pat, len, &i, ")", out, &n);
+		} else {
+			out[n++] = pat[i++];
+			if (c == '[') {
+				/* A ']' right after "[" or "[^" is a literal member. */
+				in_class = true;
+				if (i < len && pat[i] == '^')
+					out[n++] = pat[i++];
+				if (i < len && pat[i] == ']')
+					out[n++] = pat[i++];
+			}
+		}
+	}
+	if (!changed) {
+		free (out);
+		return NULL;
+	}
+	*out_len = n;
+	return out;
+}
+
+/* Swaps @b's code for one compiled from the JIT-safe spelling, when there is one that compiles alike. */
+static void
+use_jit_safe_code (rule_body_t *b, const char *pat, size_t len, uint32_t options)
+{
+	size_t safe_len;
+	char *safe = jit_safe_pattern (pat, len, &safe_len);
+	uint32_t caps[2] = { 0 }, names[2] = { 0 };
+	pcre2_code *code;
+	int errcode;
+	PCRE2_SIZE erroff;
+
+	if (!safe)
+		return;
+	code = pcre2_compile ((PCRE2_SPTR) safe, safe_len, options, &errcode, &erroff, NULL);
+	free (safe);
+	if (!code)
+		return;
+	pcre2_pattern_info (b->code, PCRE2_INFO_CAPTURECOUNT, &caps[0]);
+	pcre2_pattern_info (code, PCRE2_INFO_CAPTURECOUNT, &caps[1]);
+	pcre2_pattern_info (b->code, PCRE2_INFO_NAMECOUNT, &names[0]);
+	pcre2_pattern_info (code, PCRE2_INFO_NAMECOUNT, &names[1]);
+	/* A belt to the braces: group numbers must not move, or extraction would read other groups. */
+	if (caps[0] != caps[1] || names[0] != names[1]) {
+		pcre2_code_free (code);
+		return;
+	}
+	pcre2_code_free (b->code);
+	b->code = code;
+}
+
 /* ------------------------------------------------------------------ regex */
 
 /*
@@ -740,6 +999,7 @@ parse_regex (parser_t *ps, rule_body_t *b)
 	uint32_t options = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C;
 	int errcode;
 	PCRE2_SIZE erroff;
+	bsc_status_t st;
 
 	if (ps->p < ps->end && *ps->p == '/') {
 		odelim = cdelim = '/';
@@ -789,6 +1049,9 @@ parse_regex (parser_t *ps, rule_body_t *b)
 		return perr (ps, pat + erroff, "regex error at offset %zu: %s", (size_t) erroff,
 			     (const char *) msg);
 	}
+	if ((st = check_group_names (ps, b, pat, (size_t) (q - pat))) != BSC_OK)
+		return st;
+	use_jit_safe_code (b, pat, (size_t) (q - pat), options);
 	if (!required_literal (b, pat, (size_t) (q - pat), options))
 		return nomem (ps->err, ps->source);
 	return BSC_OK;
@@ -851,6 +1114,7 @@ parse_field_rule (parser_t *ps, rule_body_t *b)
 	return expect_end (ps, "the regex");
 }
 
+/* body and split rules: a regex alone. */
 static bsc_status_t
 parse_body_rule (parser_t *ps, rule_body_t *b)
 {
@@ -1159,7 +1423,7 @@ parse_describe (parser_t *ps, bsc_rule_def_t *d, const char *name)
 /* ------------------------------------------------------------- one line */
 
 typedef enum line_kind {
-	L_HEADER, L_BODY, L_DSN, L_ORIGINAL, L_EVAL, L_META, L_DESCRIBE, L_SCORE
+	L_HEADER, L_BODY, L_DSN, L_ORIGINAL, L_EVAL, L_META, L_SPLIT, L_DESCRIBE, L_SCORE
 } line_kind_t;
 
 static const struct {
@@ -1172,6 +1436,7 @@ static const struct {
 	{ "original", L_ORIGINAL },
 	{ "eval", L_EVAL },
 	{ "meta", L_META },
+	{ "split", L_SPLIT },
 	{ "describe", L_DESCRIBE },
 	{ "score", L_SCORE },
 };
@@ -1189,6 +1454,7 @@ parse_definition (parser_t *ps, line_kind_t kind, const char *name, size_t nlen)
 	case L_DSN: b.type = BSC_R_DSN; st = parse_field_rule (ps, &b); break;
 	case L_ORIGINAL: b.type = BSC_R_ORIGINAL; st = parse_field_rule (ps, &b); break;
 	case L_BODY: b.type = BSC_R_BODY; st = parse_body_rule (ps, &b); break;
+	case L_SPLIT: b.type = BSC_R_SPLIT; st = parse_body_rule (ps, &b); break;
 	case L_EVAL: b.type = BSC_R_EVAL; st = parse_eval_rule (ps, &b); break;
 	default: b.type = BSC_R_META; st = parse_meta_rule (ps, &b); break;
 	}
@@ -1544,6 +1810,8 @@ fill_rule (bsc_rule_t *r, const bsc_rule_def_t *d)
 	r->lit = b->lit;
 	r->lit_len = b->lit_len;
 	r->lit_caseless = b->lit_caseless;
+	r->xgroups = b->xgroups;
+	memcpy (r->xoff, b->xoff, sizeof r->xoff);
 	if (b->code)
 		pcre2_pattern_info (b->code, PCRE2_INFO_CAPTURECOUNT, &r->n_groups);
 }
@@ -1560,10 +1828,29 @@ make_match_context (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits)
 	return true;
 }
 
+/* The split rules in evaluation order, so bsc_ruleset_split() need not walk every rule. */
+static bool
+list_splits (bsc_ruleset_t *rs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->n_plain; i++)
+		n += rs->rules[i].type == BSC_R_SPLIT;
+	if (n == 0)
+		return true;
+	if (!(rs->splits = malloc (n * sizeof *rs->splits)))
+		return false;
+	for (size_t i = 0; i < rs->n_plain; i++)
+		if (rs->rules[i].type == BSC_R_SPLIT)
+			rs->splits[rs->n_splits++] = i;
+	return true;
+}
+
 static bsc_status_t
 build_rules (bsc_ruleset_t *rs, bsc_error_t *err)
 {
 	size_t n_plain = 0;
+	bool jit = !BSC_ON_VALGRIND ();
 	bsc_status_t st;
 
 	for (size_t i = 0; i < rs->n_defs; i++)
@@ -1585,13 +1872,13 @@ build_rules (bsc_ruleset_t *rs, bsc_error_t *err)
 		if (d->body.type == BSC_R_META && !resolve_meta (rs, d))
 			return nomem (err, NULL);
 		/* Without JIT (unsupported CPU, no executable memory) the interpreter runs the same pattern. */
-		if (d->body.code)
+		if (d->body.code && jit)
 			pcre2_jit_compile (d->body.code, PCRE2_JIT_COMPLETE);
 		fill_rule (r, d);
 		if (r->n_groups > rs->max_groups)
 			rs->max_groups = r->n_groups;
 	}
-	return BSC_OK;
+	return list_splits (rs) ? BSC_OK : nomem (err, NULL);
 }
 
 bsc_status_t
@@ -1610,7 +1897,9 @@ bsc_ruleset_compile (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits, bsc_err
 	if ((st = build_rules (rs, err)) != BSC_OK) {
 		free (rs->rules);
 		rs->rules = NULL;
-		rs->n_rules = rs->n_plain = 0;
+		free (rs->splits);
+		rs->splits = NULL;
+		rs->n_rules = rs->n_plain = rs->n_splits = 0;
 		rs->max_groups = 0;
 		pcre2_match_context_free (rs->mctx);
 		rs->mctx = NULL;

@@ -19,7 +19,8 @@ typedef enum bsc_rule_type {
 	BSC_R_DSN,        /* delivery-status fields */
 	BSC_R_ORIGINAL,   /* the embedded original's header fields */
 	BSC_R_EVAL,       /* a fact computed in C */
-	BSC_R_META        /* a boolean expression over other rules */
+	BSC_R_META,       /* a boolean expression over other rules */
+	BSC_R_SPLIT       /* where a text report starts quoting the original (bsc_ruleset_split) */
 } bsc_rule_type_t;
 
 /* Meta expressions run as RPN: operands >= 0 index the evaluation order. */
@@ -63,6 +64,14 @@ typedef struct bsc_rule {
 	const char *lit;
 	uint16_t lit_len;
 	bool lit_caseless;
+	/*
+	 * Extraction rules (body rules with named groups, bsc_xfield_t): the
+	 * capture group numbers of field k are xgroups[xoff[k] .. xoff[k + 1]),
+	 * lowest first (several when a name repeats under (?J)).  NULL for
+	 * every other rule, so plain rules pay nothing for extraction.
+	 */
+	const uint16_t *xgroups;
+	uint16_t xoff[BSC_X_COUNT + 1];
 } bsc_rule_t;
 
 typedef struct bsc_rule_def bsc_rule_def_t;
@@ -84,6 +93,8 @@ struct bsc_ruleset {
 	size_t n_rules;
 	size_t n_plain;         /* rules[0..n_plain) are not meta rules */
 	uint32_t max_groups;    /* for sizing one match data per call */
+	size_t *splits;         /* the split rules' indexes, in evaluation order */
+	size_t n_splits;
 	pcre2_match_context *mctx;
 };
 

@@ -90,8 +90,22 @@ plain_ascii_run (const unsigned char *p, size_t len)
 	return i;
 }
 
+static char *utf8_copy (bsc_arena_t *arena, const char *s, size_t len, bool lines);
+
 char *
 bsc_utf8_copy (bsc_arena_t *arena, const char *s, size_t len)
+{
+	return utf8_copy (arena, s, len, false);
+}
+
+char *
+bsc_utf8_copy_text (bsc_arena_t *arena, const char *s, size_t len)
+{
+	return utf8_copy (arena, s, len, true);
+}
+
+static char *
+utf8_copy (bsc_arena_t *arena, const char *s, size_t len, bool lines)
 {
 	const unsigned char *p = (const unsigned char *) s;
 	char *out, *o;
@@ -109,11 +123,27 @@ bsc_utf8_copy (bsc_arena_t *arena, const char *s, size_t len)
 	memcpy (o, s, i);
 	o += i;
 	while (i < len) {
+		size_t run = plain_ascii_run (p + i, len - i);
+		if (run) {
+			memcpy (o, p + i, run);
+			o += run;
+			i += run;
+			continue;
+		}
 		size_t n = utf8_seq (p + i, len - i);
 
 		if (n == 1) {
 			unsigned char c = p[i];
-			*o++ = (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : (char) c;
+			if (lines && c == '\r') {
+				/* CRLF and a lone CR both end a line. */
+				*o++ = '\n';
+				if (i + 1 < len && p[i + 1] == '\n')
+					i++;
+			} else if (lines && c == '\n') {
+				*o++ = '\n';
+			} else {
+				*o++ = (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : (char) c;
+			}
 		} else if (n) {
 			memcpy (o, p + i, n);
 			o += n;

@@ -182,14 +182,14 @@ add_text (bsc_work_t *w, GMimePart *part, bool html)
 						       g_mime_charset_iconv_name (charset), "?",
 						       NULL, &got, &err);
 		if (conv) {
-			utf8 = bsc_utf8_copy (&w->r->arena, conv, got);
+			utf8 = bsc_utf8_copy_text (&w->r->arena, conv, got);
 			ulen = utf8 ? strlen (utf8) : 0;
 			g_free (conv);
 		}
 		g_clear_error (&err);
 	}
 	if (!utf8) { /* undeclared, UTF-8, or a charset iconv does not know */
-		utf8 = bsc_utf8_copy (&w->r->arena, (const char *) ba->data, ba->len);
+		utf8 = bsc_utf8_copy_text (&w->r->arena, (const char *) ba->data, ba->len);
 		ulen = utf8 ? strlen (utf8) : 0;
 	}
 	g_byte_array_unref (ba);

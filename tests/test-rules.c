@@ -97,6 +97,11 @@ typedef struct message {
 	const char *original;
 	const char *text;
 	uint64_t facts;
+	/*
+	 * When set, the whole report: bsc_ruleset_split() cuts it first, as the
+	 * library does, and .text is ignored.
+	 */
+	const char *report;
 } message_t;
 
 typedef struct outcome {
@@ -124,10 +129,18 @@ run (const bsc_ruleset_t *rs, const message_t *m, outcome_t *out)
 		.original = make_fields (o, m->original),
 		.text = { m->text, m->text ? strlen (m->text) : 0 },
 		.facts = m->facts,
+		.split_rule = SIZE_MAX,
 	};
 	bsc_arena_t arena;
 	bsc_hits_t hits = { 0 };
 
+	if (m->report) {
+		size_t at, end;
+		facts.split_rule = bsc_ruleset_split (rs, (bsc_str_t) { m->report, strlen (m->report) },
+						      &at, &end);
+		facts.text = (bsc_str_t) { m->report, at };
+		facts.split_match = (bsc_str_t) { m->report + at, end - at };
+	}
 	bsc_arena_init (&arena);
 	memset (out, 0, sizeof *out);
 	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
@@ -243,6 +256,44 @@ static const eval_case_t eval_cases[] = {
 	  { .headers = "Subject: \xff\xfe hello \xc3", .text = "w\xe9rld" }, "A", "hello" },
 	{ "no score line: zero points, still reported",
 	  "body A /a/\n", { .text = "a" }, "A", "a" },
+	{ "split: the rule that cut the report fires with what it matched",
+	  "body B /sorry/\nsplit S /^-+ Original message -+$/m\nsplit T /^From: /m\n",
+	  { .report = "sorry\n--- Original message ---\nFrom: a@b\n" }, "B S",
+	  "sorry|--- Original message ---" },
+	{ "split: rules see only the text before the cut",
+	  "split S /^-- $/m\nbody IN /failed/\nbody OUT /viagra/\n",
+	  { .report = "delivery failed\n-- \nSubject: viagra\n" }, "S IN", "-- |failed" },
+	{ "split: split rules are never run again by eval",
+	  "split S /cut/\nbody B /cut/\n",
+	  { .text = "cut here" }, "B", "cut" },
+	{ "split: no match, nothing fires and the whole text is read",
+	  "split S /^---$/m\nbody B /tail/\n",
+	  { .report = "head\n--\ntail" }, "B", "tail" },
+	{ "split: usable in meta rules, sub-rules not reported",
+	  "split __S1 /^> /m\nsplit __S2 /^---/m\nmeta QUOTED __S1 || __S2\nmeta DASHED __S2\n"
+	  "meta NOT_S1 !__S1\n",
+	  { .report = "x\n--- y\n> z\n" }, "QUOTED DASHED NOT_S1", "-|-|-" },
+	{ "split: an empty match fires with an empty match text",
+	  "split S /^(?=Received:)/m\n",
+	  { .report = "x\nReceived: from a\n" }, "S", "" },
+	{ "\\S \\D \\W match characters beyond ASCII (PCRE2 10.42 JIT bug worked around)",
+	  "body S /\\S+@\\S+/\nbody D /\\D{3}:/\nbody W /x\\W\\W/\nheader H Subject =~ /^\\S+$/\n"
+	  "original O From =~ /<\\S+>/\n",
+	  { .text = "an j\xc3\xb6rg@b\xc3\xbc" "cher.example \xc3\xa9t\xc3\xa9: x\xe2\x82\xac\xc3\xa9",
+	    .headers = "Subject: r\xc3\xa9sum\xc3\xa9", .original = "From: <\xc3\xa9@x>" },
+	  "S D W H O",
+	  "j\xc3\xb6rg@b\xc3\xbc" "cher.example|\xc3\xa9t\xc3\xa9:|x\xe2\x82\xac\xc3\xa9|"
+	  "r\xc3\xa9sum\xc3\xa9|<\xc3\xa9@x>" },
+	{ "\\S stays itself in classes, quotes, comments and after \\c",
+	  "body C /[]\\S]+/\nbody Q /\\Q\\S[\\E/\nbody N /a(?#\\S[)b/\nbody K /\\c\\S/\n"
+	  "body P /[[:digit:]\\S]{2}/\nbody X /(?x) \\S+ # \\S [ /\n",
+	  { .text = "] \\S[ ab \x1cS \xc3\xa9\xc3\xa9" }, "C Q N K P X",
+	  "]|\\S[|ab|\x1cS|\\S|]" },
+	{ "invalid UTF-8 never matches \\S",
+	  "body A /x\\Sy/\nbody B /\\S\\S/\n", { .text = "x\xffy \xc3\xa9\xc3\xa9" }, "B", "\xc3\xa9\xc3\xa9" },
+	{ "extraction rule without extraction: plain body rule, first match",
+	  "body X /(?<rcpt>\\S+@\\S+)/\nmeta M X\n",
+	  { .text = "a@b.example c@d.example" }, "X M", "a@b.example|-" },
 };
 
 static void
@@ -257,6 +308,254 @@ test_eval_case (void **state)
 		fail_msg ("hits '%s', expected '%s'", out.names, c->hits);
 	if (c->matches && strcmp (out.matches, c->matches) != 0)
 		fail_msg ("matches '%s', expected '%s'", out.matches, c->matches);
+	bsc_ruleset_free (rs);
+}
+
+/* ---------------------------------------------------- extraction table */
+
+typedef struct extract_case {
+	const char *name;
+	const char *rules;
+	const char *text;
+	size_t max;          /* bsc_xrcpts_t.max */
+	const char *entries; /* "RULE field=value|..." (set groups only), one per line */
+	bool truncated;
+	const char *hits;
+	const char *matches;
+} extract_case_t;
+
+static const char *const xnames[BSC_X_COUNT] = { "rcpt", "status", "code", "diag", "mta", "action" };
+
+/*
+ * Every view must lie inside the text and, in valid UTF-8, start and end on
+ * character boundaries; an unset group is { NULL, 0 }.
+ */
+static void
+check_view (bsc_str_t v, bsc_str_t text)
+{
+	const char *end;
+
+	if (!v.ptr || !text.ptr) {
+		assert_int_equal (v.len, 0);
+		return;
+	}
+	end = text.ptr + text.len;
+	assert_true (v.ptr >= text.ptr && v.ptr + v.len <= end);
+	if (!bsc_utf8_valid (text.ptr, text.len))
+		return;
+	assert_true (v.ptr == end || ((unsigned char) *v.ptr & 0xC0) != 0x80);
+	assert_true (v.ptr + v.len == end || ((unsigned char) v.ptr[v.len] & 0xC0) != 0x80);
+}
+
+static void
+format_entries (const bsc_xrcpts_t *x, bsc_str_t text, char *buf, size_t size)
+{
+	*buf = '\0';
+	for (size_t i = 0; i < x->n; i++) {
+		const char *sep = " ";
+		if (i)
+			append (buf, size, "", "\n");
+		append (buf, size, "", x->v[i].rule);
+		for (int k = 0; k < BSC_X_COUNT; k++) {
+			char field[512];
+			bsc_str_t v = x->v[i].f[k];
+			check_view (v, text);
+			if (!v.ptr)
+				continue;
+			snprintf (field, sizeof field, "%s%s=%.*s", sep, xnames[k], (int) v.len, v.ptr);
+			append (buf, size, "", field);
+			sep = "|";
+		}
+	}
+}
+
+static void
+format_hits (const bsc_hits_t *hits, outcome_t *out)
+{
+	memset (out, 0, sizeof *out);
+	out->n = hits->n;
+	for (size_t i = 0; i < hits->n; i++) {
+		append (out->names, sizeof out->names, " ", hits->v[i].name);
+		append (out->matches, sizeof out->matches, "|", hits->v[i].match ? hits->v[i].match : "-");
+	}
+}
+
+static const extract_case_t extract_cases[] = {
+	{ "several matches in text order, every field",
+	  "body PF /^<(?<rcpt>[^>]+)>: host (?<mta>\\S+) said: (?<code>\\d{3}) "
+	  "(?<status>\\d\\.\\d+\\.\\d+) (?<diag>.*?) \\((?<action>\\w+)\\)$/m\n",
+	  "<bob@example.org>: host mx.example.org said: 550 5.1.1 User unknown (failed)\n"
+	  "<carol@example.net>: host mx2.example.net said: 452 4.2.2 Mailbox full (delayed)\n", 0,
+	  "PF rcpt=bob@example.org|status=5.1.1|code=550|diag=User unknown|mta=mx.example.org|action=failed\n"
+	  "PF rcpt=carol@example.net|status=4.2.2|code=452|diag=Mailbox full|mta=mx2.example.net|"
+	  "action=delayed",
+	  false, "PF",
+	  "<bob@example.org>: host mx.example.org said: 550 5.1.1 User unknown (failed)" },
+	{ "optional groups left unset",
+	  "body A /(?<rcpt>[\\w.]+@[\\w.]+)(?: \\((?<status>\\d\\.\\d\\.\\d)\\))?/\n",
+	  "a@x.example (5.1.1), b@y.example, c@z.example (5.2.2)", 0,
+	  "A rcpt=a@x.example|status=5.1.1\nA rcpt=b@y.example\nA rcpt=c@z.example|status=5.2.2",
+	  false, "A", "a@x.example (5.1.1)" },
+	{ "an entry without rcpt is still appended",
+	  "body A /^(?:To: (?<rcpt>\\S+)|Reason: (?<diag>.+))$/m\n",
+	  "To: a@b.example\nReason: mailbox full\n", 0,
+	  "A rcpt=a@b.example\nA diag=mailbox full", false, "A", "To: a@b.example" },
+	{ "repeated names under (?J): the group that matched",
+	  "body A /(?J)(?:User (?<rcpt>\\S+) unknown|(?<rcpt>\\S+@\\S+): no such user)/\n",
+	  "User a@x.example unknown; b@y.example: no such user", 0,
+	  "A rcpt=a@x.example\nA rcpt=b@y.example", false, "A", "User a@x.example unknown" },
+	{ "rules in evaluation order, each in text order",
+	  "body B /(?<rcpt>b\\d)/\nbody A /(?<rcpt>a\\d)/\nbody C /c/\n",
+	  "a1 b1 a2 b2 c", 0, "B rcpt=b1\nB rcpt=b2\nA rcpt=a1\nA rcpt=a2", false, "B A C",
+	  "b1|a1|c" },
+	{ "no match: no entry, no hit",
+	  "body A /(?<rcpt>\\S+@\\S+)/\n", "nothing here", 0, "", false, "", "" },
+	{ "empty text", "body A /(?<rcpt>x*)/\n", NULL, 0, "A rcpt=", false, "A", "" },
+	{ "empty matches: each position once, a non-empty match may start there",
+	  "body A /(?<rcpt>x*)/\n", "axxb", 0, "A rcpt=\nA rcpt=xx\nA rcpt=\nA rcpt=", false,
+	  "A", "" },
+	{ "empty matches step over whole UTF-8 characters",
+	  "body A /(?<rcpt>x*)/\n", "\xc3\xa9x\xe2\x82\xac", 0,
+	  "A rcpt=\nA rcpt=x\nA rcpt=\nA rcpt=", false, "A", "" },
+	{ "empty matches step over a CRLF when it is the newline",
+	  "body A /(*CRLF)(?<rcpt>x*)/\n", "\r\nx", 0, "A rcpt=\nA rcpt=x\nA rcpt=", false,
+	  "A", "" },
+	{ "lookahead-only matches do not loop",
+	  "body A /(?=(?<rcpt>\\w+@\\w+))/\n", "a@b c@d", 0,
+	  "A rcpt=a@b\nA rcpt=c@d", false, "A", "" },
+	{ "UTF-8 text and groups",
+	  "body DE /Empf\xc3\xa4nger (?<rcpt>\\S+): (?<diag>[^\\n]+)/\n",
+	  "Empf\xc3\xa4nger j\xc3\xb6rg@beispiel.de: Postfach \xc3\xbc" "berf\xc3\xbc" "llt\n"
+	  "Empf\xc3\xa4nger anna@beispiel.de: unbekannt", 0,
+	  "DE rcpt=j\xc3\xb6rg@beispiel.de|diag=Postfach \xc3\xbc" "berf\xc3\xbc" "llt\n"
+	  "DE rcpt=anna@beispiel.de|diag=unbekannt",
+	  false, "DE", NULL },
+	{ "invalid UTF-8 in the text",
+	  "body A /(?<rcpt>\\w+@\\w+)/\n", "\xff a@b \xc3 c@d \x80", 0,
+	  "A rcpt=a@b\nA rcpt=c@d", false, "A", "a@b" },
+	{ "max: stops and says so",
+	  "body A /(?<rcpt>\\d)/\n", "1 2 3", 2, "A rcpt=1\nA rcpt=2", true, "A", "1" },
+	{ "max: exactly reached is not truncated",
+	  "body A /(?<rcpt>\\d)/\n", "1 2 3", 3, "A rcpt=1\nA rcpt=2\nA rcpt=3", false, "A", "1" },
+	{ "max: shared by every rule, the later rule still fires",
+	  "body A /(?<rcpt>\\d)/\nbody B /(?<rcpt>[a-z])/\nmeta M B\n", "1 2 x", 2,
+	  "A rcpt=1\nA rcpt=2", true, "A B M", "1|x|-" },
+	{ "sub-rules extract without being reported",
+	  "body __X /(?<rcpt>\\S+@\\S+)/\nmeta GOT __X\n", "to a@b and c@d", 0,
+	  "__X rcpt=a@b\n__X rcpt=c@d", false, "GOT", "-" },
+	{ "numbered groups alone do not make an extraction rule",
+	  "body A /(\\S+)@(\\S+)/\n", "a@b c@d", 0, "", false, "A", "a@b" },
+	{ "a match limit ends the scan, earlier entries stay",
+	  "body A /(?<rcpt>ok)|^(a+)+$/m\n", "ok\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\nok", 0,
+	  "A rcpt=ok", false, "A", "ok" },
+};
+
+static void
+test_extract_case (void **state)
+{
+	const extract_case_t *c = *state;
+	bsc_rule_limits_t limits = { .match_limit = 2000 };
+	bsc_error_t err;
+	bsc_status_t st;
+	bsc_ruleset_t *rs = build (c->rules, &limits, &st, &err);
+	bsc_facts_t facts = { .text = { c->text, c->text ? strlen (c->text) : 0 },
+			      .split_rule = SIZE_MAX };
+	bsc_arena_t arena;
+	bsc_hits_t hits = { 0 }, plain = { 0 };
+	bsc_xrcpts_t x = { .max = c->max };
+	char entries[2048];
+	outcome_t out, out_plain;
+
+	if (!rs)
+		fail_msg ("rules refused: %s:%d:%d: %s", err.source, err.line, err.column, err.text);
+	bsc_arena_init (&arena);
+	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, &x));
+	format_entries (&x, facts.text, entries, sizeof entries);
+	if (strcmp (entries, c->entries) != 0)
+		fail_msg ("entries\n%s\nexpected\n%s", entries, c->entries);
+	assert_int_equal (x.truncated, c->truncated);
+	if (c->max)
+		assert_true (x.n <= c->max);
+	format_hits (&hits, &out);
+	if (strcmp (out.names, c->hits) != 0)
+		fail_msg ("hits '%s', expected '%s'", out.names, c->hits);
+	if (c->matches && strcmp (out.matches, c->matches) != 0)
+		fail_msg ("matches '%s', expected '%s'", out.matches, c->matches);
+	/* Without extraction the same rules fire with the same first matches. */
+	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &plain, NULL));
+	format_hits (&plain, &out_plain);
+	assert_string_equal (out_plain.names, out.names);
+	assert_string_equal (out_plain.matches, out.matches);
+	bsc_arena_release (&arena);
+	bsc_ruleset_free (rs);
+}
+
+/* --------------------------------------------------------- split table */
+
+typedef struct split_case {
+	const char *name;
+	const char *rules;
+	const char *text;
+	const char *rule; /* the expected rule's name; NULL: none */
+	size_t at, end;   /* expected offsets (for none: the text length) */
+} split_case_t;
+
+static const split_case_t split_cases[] = {
+	{ "the earliest match wins, whatever the rule order",
+	  "split LATE /copy of the message/\nsplit EARLY /^-+ Original message -+$/m\n",
+	  "Sorry.\n----- Original message -----\nBelow is a copy of the message.\n", "EARLY", 7, 35 },
+	{ "ties go to the earlier rule",
+	  "split LONG /Original/\nsplit SHORT /Orig/\n", "xx Original", "LONG", 3, 11 },
+	{ "ties go to the earlier rule, other order",
+	  "split SHORT /Orig/\nsplit LONG /Original/\n", "xx Original", "SHORT", 3, 7 },
+	{ "each rule's first match counts",
+	  "split A /b/\nsplit B /a/\n", "xbxa b a", "A", 1, 2 },
+	{ "a match at the start ends the search",
+	  "split A /^x/\nsplit B /^/\n", "xyz", "A", 0, 1 },
+	{ "an empty match is a split",
+	  "split A /(?=^--$)/m\n", "ab\n--\n", "A", 3, 3 },
+	{ "no match", "split A /zzz/\nsplit B /yyy/\n", "abc", NULL, 3, 3 },
+	{ "empty text", "split A /x/\n", NULL, NULL, 0, 0 },
+	{ "no split rules", "body A /a/\n", "abc", NULL, 3, 3 },
+	{ "offsets in bytes, UTF-8 text",
+	  "split A /^Urspr\xc3\xbcngliche Nachricht/m\n",
+	  "\xc3\xa9t\xc3\xa9\nUrspr\xc3\xbcngliche Nachricht\n", "A", 6, 30 },
+	{ "the index is the rule's slot among all rules",
+	  "body X /x/\neval E dsn_report()\nmeta M X\nsplit A /a/\nsplit B /b/\n", "ba", "B", 0, 1 },
+	{ "a split rule redefined as a body rule no longer splits",
+	  "split A /a/\nsplit B /b/\nbody A /a/\n", "ab", "B", 1, 2 },
+	{ "a body rule redefined as a split rule splits",
+	  "body A /a/\nsplit B /b/\nsplit A /a/\n", "ab", "A", 0, 1 },
+	{ "numbered groups are allowed",
+	  "split A /^(-{2,}) ?(Original|Forwarded)/m\n", "x\n-- Original", "A", 2, 13 },
+	{ "a match limit is no match",
+	  "split SLOW /^(a+)+$/\nsplit FAST /b/\n", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaab", "FAST", 29, 30 },
+};
+
+static void
+test_split_case (void **state)
+{
+	const split_case_t *c = *state;
+	bsc_rule_limits_t limits = { .match_limit = 2000 };
+	bsc_error_t err;
+	bsc_status_t st;
+	bsc_ruleset_t *rs = build (c->rules, &limits, &st, &err);
+	bsc_str_t text = { c->text, c->text ? strlen (c->text) : 0 };
+	size_t at = 12345, end = 12345, i;
+
+	if (!rs)
+		fail_msg ("rules refused: %s:%d:%d: %s", err.source, err.line, err.column, err.text);
+	i = bsc_ruleset_split (rs, text, &at, &end);
+	if (!c->rule) {
+		assert_true (i == SIZE_MAX);
+	} else {
+		assert_true (i < rs->n_rules);
+		assert_int_equal (rs->rules[i].type, BSC_R_SPLIT);
+		assert_string_equal (rs->rules[i].name, c->rule);
+		assert_ptr_equal (&rs->rules[i], bsc_ruleset_find (rs, c->rule));
+	}
+	assert_int_equal (at, c->at);
+	assert_int_equal (end, c->end);
 	bsc_ruleset_free (rs);
 }
 
@@ -343,6 +642,29 @@ static const refuse_case_t refuse_cases[] = {
 	  "body B /x/\nmeta A ((((((((((((((((((((((((((((((((((B))))))))))))))))))))))))))))))))))\n",
 	  BSC_ERULES, 2, 40, "nested deeper than 32" },
 	{ "NUL byte", "body A /x/\nbody B /\0/\n", BSC_ERULES, 2, 0, "NUL byte" },
+	{ "unknown extraction group", "body A /(?<rcpt>\\S+) (?<foo>x)/\n", BSC_ERULES, 1, 25,
+	  "unknown extraction group 'foo' (known: rcpt status code diag mta action)" },
+	{ "unknown extraction group, (?'name') form, later line",
+	  "# c\nbody A /a/\nbody B m{(?'oops'a)}\n", BSC_ERULES, 3, 13,
+	  "unknown extraction group 'oops'" },
+	{ "extraction group names are case-sensitive", "body A /(?P<Rcpt>a)/\n", BSC_ERULES, 1, 13,
+	  "unknown extraction group 'Rcpt'" },
+	{ "the first unknown group in the pattern is reported",
+	  "body A /(?<zzz>a)(?<rcpt>c)(?<aaa>b)/\n", BSC_ERULES, 1, 12,
+	  "unknown extraction group 'zzz'" },
+	{ "unknown extraction group in extended mode",
+	  "body A / (?<rcpt> \\S+ ) \\s (?<because> .* ) /x\n", BSC_ERULES, 1, 31,
+	  "unknown extraction group 'because'" },
+	{ "named group in a split rule", "split S /(?<rcpt>x)/\n", BSC_ERULES, 1, 13,
+	  "named group 'rcpt' in a split rule" },
+	{ "named group in a header rule", "header A Subject =~ /(?<rcpt>x)/\n", BSC_ERULES, 1, 25,
+	  "named group 'rcpt' in a header rule: only body rules extract" },
+	{ "named group in a dsn rule", "dsn A Status =~ /(?<status>.*)/\n", BSC_ERULES, 1, 21,
+	  "named group 'status' in a dsn rule" },
+	{ "split without regex", "split S\n", BSC_ERULES, 1, 8, "missing regex" },
+	{ "split with junk", "split S /x/ y\n", BSC_ERULES, 1, 13, "unexpected text after the regex" },
+	{ "split regex error", "split S /(/\n", BSC_ERULES, 1, 11, "regex error at offset 1" },
+	{ "split flag", "split S /x/g\n", BSC_ERULES, 1, 12, "unknown regex flag 'g'" },
 };
 
 static void
@@ -399,6 +721,10 @@ static const accept_case_t accept_cases[] = {
 	{ "all score targets",
 	  "body A /x/\nscore A bounce=1 out_of_office=1 challenge_response=1 normal=1 ours=1 "
 	  "forged=1 backscatter=1\n", 1 },
+	{ "split rules, scored and described",
+	  "split S /^--- /m\nscore S bounce=1\ndescribe S quoted original\nsplit T m{^> }mi\n", 2 },
+	{ "extraction rule with every field",
+	  "body X /(?<rcpt>a)(?<status>b)(?<code>c)(?<diag>d)(?<mta>e)(?<action>f)/\n", 1 },
 	{ "long meta chain",
 	  "body A /x/\nmeta B A\nmeta C B\nmeta D C\nmeta E D\nmeta F E\nmeta G F\nmeta H G\n", 8 },
 };
@@ -583,11 +909,18 @@ test_api_edges (void **state)
 	bsc_ruleset_t *rs = bsc_ruleset_new ();
 	bsc_error_t err;
 	bsc_hits_t hits = { 0 };
-	bsc_facts_t facts = { 0 };
+	bsc_facts_t facts = { .split_rule = SIZE_MAX };
 	bsc_arena_t arena;
+	bsc_str_t abc = { "abc", 3 };
+	size_t at = 7, end = 7;
 
 	bsc_ruleset_free (NULL);
 	assert_int_equal (bsc_ruleset_count (NULL), 0);
+	/* Splitting without a (compiled) set: nothing matched, at and end at the text's end. */
+	assert_true (bsc_ruleset_split (NULL, abc, &at, &end) == SIZE_MAX);
+	assert_int_equal (at, 3);
+	assert_int_equal (end, 3);
+	assert_true (bsc_ruleset_split (rs, abc, NULL, NULL) == SIZE_MAX);
 	/* Not compiled yet: nothing runs, nothing fails. */
 	bsc_arena_init (&arena);
 	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
@@ -609,6 +942,7 @@ test_api_edges (void **state)
 	/* An eval with no fields at all. */
 	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
 	assert_int_equal (hits.n, 0);
+	assert_true (bsc_ruleset_split (rs, abc, NULL, NULL) == SIZE_MAX);
 	bsc_arena_release (&arena);
 	bsc_ruleset_free (rs);
 }
@@ -654,6 +988,96 @@ test_named_groups_reachable (void **state)
 	assert_int_equal (pcre2_substring_number_from_name (a->code, (PCRE2_SPTR) "rcpt"), 1);
 	assert_int_equal (pcre2_substring_number_from_name (a->code, (PCRE2_SPTR) "status"), 2);
 	assert_int_equal (rs->max_groups, 3);
+	/* Group numbers by field, so evaluation never looks names up. */
+	assert_non_null (a->xgroups);
+	assert_int_equal (a->xoff[BSC_X_RCPT + 1] - a->xoff[BSC_X_RCPT], 1);
+	assert_int_equal (a->xgroups[a->xoff[BSC_X_RCPT]], 1);
+	assert_int_equal (a->xgroups[a->xoff[BSC_X_STATUS]], 2);
+	assert_int_equal (a->xoff[BSC_X_COUNT], 2);
+	assert_null (bsc_ruleset_find (rs, "B")->xgroups);
+	bsc_ruleset_free (rs);
+}
+
+static void
+test_repeated_names_lowest_first (void **state)
+{
+	bsc_ruleset_t *rs = build_ok ("body A /(?J)(?<diag>x)(?<rcpt>a)?|(?<rcpt>b)(?<rcpt>c)/\n");
+	const bsc_rule_t *a = bsc_ruleset_find (rs, "A");
+
+	assert_int_equal (a->xoff[BSC_X_RCPT + 1] - a->xoff[BSC_X_RCPT], 3);
+	assert_int_equal (a->xgroups[a->xoff[BSC_X_RCPT]], 2);
+	assert_int_equal (a->xgroups[a->xoff[BSC_X_RCPT] + 1], 3);
+	assert_int_equal (a->xgroups[a->xoff[BSC_X_RCPT] + 2], 4);
+	assert_int_equal (a->xgroups[a->xoff[BSC_X_DIAG]], 1);
+	bsc_ruleset_free (rs);
+}
+
+/* ------------------------------------------------------------ split hits */
+
+static void
+test_split_hit_points (void **state)
+{
+	bsc_ruleset_t *rs = build_ok ("body B /b/\nsplit S /^-+ Original -+$/m\n"
+				      "score S bounce=2 backscatter=0.5\nsplit T /T/\nscore T bounce=9\n"
+				      "describe S the report quotes the original\n");
+	static const char report[] = "b\n-- Original --\nT\n";
+	bsc_str_t text = { report, sizeof report - 1 };
+	bsc_facts_t facts = { .split_rule = SIZE_MAX };
+	bsc_arena_t arena;
+	bsc_hits_t hits = { 0 };
+	size_t at, end;
+
+	facts.split_rule = bsc_ruleset_split (rs, text, &at, &end);
+	assert_string_equal (rs->rules[facts.split_rule].name, "S");
+	facts.text = (bsc_str_t) { report, at };
+	facts.split_match = (bsc_str_t) { report + at, end - at };
+	bsc_arena_init (&arena);
+	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
+	assert_int_equal (hits.n, 2);
+	assert_string_equal (hits.v[1].name, "S");
+	assert_string_equal (hits.v[1].match, "-- Original --");
+	assert_true (hits.v[1].points[BSC_T_BOUNCE] == 2.0);
+	assert_true (hits.v[1].points[BSC_T_BACKSCATTER] == 0.5);
+	assert_string_equal (bsc_ruleset_describe (rs, "S"), "the report quotes the original");
+	bsc_arena_release (&arena);
+	bsc_ruleset_free (rs);
+}
+
+static void
+test_split_match_truncated (void **state)
+{
+	bsc_ruleset_t *rs = build_ok ("split S /^=+\\x{e9}+$/m\nsplit __Q /^> /m\nmeta M __Q\n");
+	char report[1024];
+	size_t n = 0, at, end;
+	bsc_facts_t facts = { .split_rule = SIZE_MAX };
+	bsc_arena_t arena;
+	bsc_hits_t hits = { 0 };
+
+	memcpy (report, "x\n=", 3);
+	n = 3;
+	for (int i = 0; i < 150; i++) {
+		report[n++] = '\xc3';
+		report[n++] = '\xa9';
+	}
+	report[n++] = '\n';
+	facts.split_rule = bsc_ruleset_split (rs, (bsc_str_t) { report, n }, &at, &end);
+	assert_int_equal (at, 2);
+	assert_int_equal (end, n - 1);
+	facts.split_match = (bsc_str_t) { report + at, end - at };
+	facts.text = (bsc_str_t) { report, at };
+	bsc_arena_init (&arena);
+	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
+	assert_int_equal (hits.n, 1);
+	/* 1 + 2k bytes: 200 would split an \xc3\xa9, so 199 are kept. */
+	assert_int_equal (strlen (hits.v[0].match), 199);
+	assert_true (bsc_utf8_valid (hits.v[0].match, 199));
+	/* A sub-rule split: fires for meta rules, never reported itself. */
+	hits.n = 0;
+	facts.split_rule = bsc_ruleset_find (rs, "__Q") - rs->rules;
+	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
+	assert_int_equal (hits.n, 1);
+	assert_string_equal (hits.v[0].name, "M");
+	bsc_arena_release (&arena);
 	bsc_ruleset_free (rs);
 }
 
@@ -752,28 +1176,49 @@ typedef struct thread_arg {
 	int failures;
 } thread_arg_t;
 
+/* What one thread checks of one evaluation: hits, extracted entries, the split. */
+static bool
+eval_thread_once (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bool extract)
+{
+	bsc_arena_t arena;
+	bsc_hits_t hits = { 0 };
+	bsc_xrcpts_t x = { .max = 10 };
+	bool ok;
+
+	bsc_arena_init (&arena);
+	ok = bsc_ruleset_eval (rs, facts, &arena, &hits, extract ? &x : NULL) && hits.n == 5 &&
+	     !strcmp (hits.v[0].name, "SUBJ") && !strcmp (hits.v[0].match, "Undeliverable:") &&
+	     !strcmp (hits.v[2].match, "bob@example.org") && !strcmp (hits.v[3].name, "SPLIT") &&
+	     !strcmp (hits.v[3].match, "--- original message ---") &&
+	     hits.v[3].points[BSC_T_BOUNCE] == 1.0 && !strcmp (hits.v[4].name, "BOUNCE");
+	if (extract)
+		ok = ok && x.n == 2 && !x.truncated && x.v[1].f[BSC_X_RCPT].len == 17 &&
+		     !memcmp (x.v[1].f[BSC_X_RCPT].ptr, "carol@example.net", 17);
+	bsc_arena_release (&arena);
+	return ok;
+}
+
 static void *
 eval_thread (void *p)
 {
 	thread_arg_t *a = p;
-	static const char text[] = "Delivery to the following recipients failed: bob@example.org";
+	static const char text[] = "Delivery to the following recipients failed: bob@example.org "
+				   "carol@example.net\n--- original message ---\nFrom: eve@example.com\n";
 	bsc_field_t hv[] = {
 		{ { "Subject", 7 }, { "=?UTF-8?Q?Undeliverable=3A_hi?=", 31 } },
 		{ { "From", 4 }, { "MAILER-DAEMON@mx.example", 24 } },
 	};
 	bsc_fields_t headers = { hv, 2, 2, false };
-	bsc_facts_t facts = { .headers = &headers, .text = { text, sizeof text - 1 },
-			      .facts = F (BSC_F_DSN_REPORT) };
 
 	for (int i = 0; i < 300; i++) {
-		bsc_arena_t arena;
-		bsc_hits_t hits = { 0 };
-		bsc_arena_init (&arena);
-		if (!bsc_ruleset_eval (a->rs, &facts, &arena, &hits, NULL) || hits.n != 4 ||
-		    strcmp (hits.v[0].name, "SUBJ") || strcmp (hits.v[0].match, "Undeliverable:") ||
-		    strcmp (hits.v[3].name, "BOUNCE") || strcmp (hits.v[2].match, "bob@example.org"))
+		bsc_facts_t facts = { .headers = &headers, .facts = F (BSC_F_DSN_REPORT) };
+		size_t at, end;
+		facts.split_rule = bsc_ruleset_split (a->rs, (bsc_str_t) { text, sizeof text - 1 },
+						      &at, &end);
+		facts.text = (bsc_str_t) { text, at };
+		facts.split_match = (bsc_str_t) { text + at, end - at };
+		if (!eval_thread_once (a->rs, &facts, i % 2 == 0))
 			a->failures++;
-		bsc_arena_release (&arena);
 	}
 	return NULL;
 }
@@ -785,7 +1230,9 @@ test_concurrent_eval (void **state)
 				      "header __DAEMON From =~ /mailer-daemon/i\n"
 				      "eval DSN dsn_report()\n"
 				      "body RCPT /(?<rcpt>\\S+@\\S+)/\n"
-				      "meta BOUNCE __DAEMON && DSN && RCPT\n");
+				      "split NONE /^never$/m\n"
+				      "split SPLIT /^--- original message ---$/m\nscore SPLIT bounce=1\n"
+				      "meta BOUNCE __DAEMON && DSN && RCPT && SPLIT && !NONE\n");
 	pthread_t t[4];
 	thread_arg_t a[4];
 
@@ -940,7 +1387,7 @@ shipped_rules (void)
 static double
 kind_score (const bsc_ruleset_t *rs, uint64_t fact_bits, bsc_target_t kind)
 {
-	bsc_facts_t facts = { .facts = fact_bits };
+	bsc_facts_t facts = { .facts = fact_bits, .split_rule = SIZE_MAX };
 	bsc_arena_t arena;
 	bsc_hits_t hits = { 0 };
 	double s = 0;
@@ -1013,6 +1460,9 @@ main (void)
 		cmocka_unit_test (test_error_untouched_on_success),
 		cmocka_unit_test (test_failed_compile_can_be_freed),
 		cmocka_unit_test (test_named_groups_reachable),
+		cmocka_unit_test (test_repeated_names_lowest_first),
+		cmocka_unit_test (test_split_hit_points),
+		cmocka_unit_test (test_split_match_truncated),
 		cmocka_unit_test (test_match_limit_is_no_match),
 		cmocka_unit_test (test_match_truncated_at_utf8),
 		cmocka_unit_test (test_many_rules),
@@ -1025,7 +1475,8 @@ main (void)
 		cmocka_unit_test (test_load_dir_error_names_file),
 		cmocka_unit_test (test_load_io_errors),
 	};
-	size_t cap = TABLE_SIZE (eval_cases) + TABLE_SIZE (refuse_cases) + TABLE_SIZE (accept_cases) +
+	size_t cap = TABLE_SIZE (eval_cases) + TABLE_SIZE (extract_cases) + TABLE_SIZE (split_cases) +
+		     TABLE_SIZE (refuse_cases) + TABLE_SIZE (accept_cases) +
 		     TABLE_SIZE (literal_cases) + TABLE_SIZE (fixed);
 	struct CMUnitTest *tests = calloc (cap, sizeof *tests);
 	char **names = calloc (cap, sizeof *names);
@@ -1035,6 +1486,10 @@ main (void)
 	bsc_gmime_init_once ();
 	add_table (tests, &n, "eval", test_eval_case, eval_cases, sizeof eval_cases[0],
 		   TABLE_SIZE (eval_cases), names);
+	add_table (tests, &n, "extract", test_extract_case, extract_cases, sizeof extract_cases[0],
+		   TABLE_SIZE (extract_cases), names);
+	add_table (tests, &n, "split", test_split_case, split_cases, sizeof split_cases[0],
+		   TABLE_SIZE (split_cases), names);
 	add_table (tests, &n, "refuse", test_refuse_case, refuse_cases, sizeof refuse_cases[0],
 		   TABLE_SIZE (refuse_cases), names);
 	add_table (tests, &n, "accept", test_accept_case, accept_cases, sizeof accept_cases[0],
