@@ -209,6 +209,7 @@ typedef enum bsc_xfield {
 
 typedef struct bsc_xrcpt {
 	const char *rule;          /* borrowed from the engine */
+	size_t order;              /* the rule's place in evaluation order */
 	bsc_str_t f[BSC_X_COUNT];  /* views into facts->text; len 0 when the group did not match */
 } bsc_xrcpt_t;
 
@@ -222,6 +223,7 @@ typedef struct bsc_xrcpts {
 /* One rule that fired. */
 typedef struct bsc_hit {
 	const char *name;      /* borrowed from the engine */
+	size_t order;          /* the rule's place in evaluation order */
 	double points[BSC_T_COUNT];
 	const char *match;     /* in the result's arena; NULL for eval/meta rules */
 } bsc_hit_t;
@@ -238,6 +240,14 @@ typedef struct bsc_rule_limits {
 	uint32_t match_limit;
 	uint32_t depth_limit;
 } bsc_rule_limits_t;
+
+/*
+ * Literals of which every match of a regex must contain one (literal.c):
+ * a malloc'd list of *n NUL-terminated strings, or NULL when none can be
+ * derived.  *@caseless_out tells whether they compare without ASCII case.
+ */
+char *bsc_required_literals (const char *pat, size_t len, bool caseless, bool extended, size_t *n,
+			     bool *caseless_out);
 
 /* An empty rule set. NULL when out of memory. */
 bsc_ruleset_t *bsc_ruleset_new (void);
@@ -265,6 +275,16 @@ size_t bsc_ruleset_count (const bsc_ruleset_t *rs);
  * receive the match's start and end offsets.
  */
 size_t bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, size_t *at, size_t *end);
+
+/*
+ * Extraction rules that give no points and that no meta rule reads cannot
+ * change a verdict: bsc_ruleset_eval() skips them and this runs them, for
+ * a bounce whose recipients are still wanted.  Their hits are appended to
+ * @hits; with @x NULL they run as plain body rules (hits only).  Returns
+ * false only when out of memory.
+ */
+bool bsc_ruleset_extract (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t *arena,
+			  bsc_hits_t *hits, bsc_xrcpts_t *x);
 
 /*
  * Runs every rule on @facts in a deterministic order (file order, meta

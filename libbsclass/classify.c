@@ -227,8 +227,11 @@ bsc_classify_finish (bsc_work_t *w)
 	/* What text rules found counts for bounces only, and only where no
 	 * delivery-status part named the recipients (X-Failed-Recipients
 	 * names them without status: the text fills that in). */
-	if (r->kind == BSC_KIND_BOUNCE && !dsn_rcpts)
+	if (r->kind == BSC_KIND_BOUNCE && !dsn_rcpts) {
+		if (!bsc_ruleset_extract (w->engine->rules, &facts, &r->arena, &r->hits, &x))
+			return BSC_ENOMEM;
 		bsc_extract_apply (w, &x);
+	}
 	bsc_verdict_decide (r);
 	return r->arena.failed ? BSC_ENOMEM : BSC_OK;
 }

@@ -20,6 +20,7 @@ typedef struct eval_ctx {
 	pcre2_match_data *md;
 	bsc_str_t *dec_headers;  /* RFC 2047-decoded header values, filled on demand */
 	bsc_str_t *dec_original;
+	const uint8_t *cand;     /* body rules whose literal is in the text (prefilter.c) */
 } eval_ctx_t;
 
 static bool
@@ -106,9 +107,11 @@ next_start (const bsc_rule_t *r, const char *s, size_t len, size_t at)
 
 /* Fills one entry from the ovector of the current match. */
 static void
-fill_entry (const bsc_rule_t *r, const char *subject, const PCRE2_SIZE *ov, int rc, bsc_xrcpt_t *e)
+fill_entry (const bsc_rule_t *r, size_t order, const char *subject, const PCRE2_SIZE *ov, int rc,
+	    bsc_xrcpt_t *e)
 {
 	e->rule = r->name;
+	e->order = order;
 	for (int k = 0; k < BSC_X_COUNT; k++) {
 		e->f[k] = (bsc_str_t) { NULL, 0 };
 		for (uint16_t j = r->xoff[k]; j < r->xoff[k + 1]; j++) {
@@ -135,7 +138,8 @@ add_entry (eval_ctx_t *c, const bsc_rule_t *r, const char *subject, int rc)
 	if (!(v = bsc_arena_grow (c->arena, x->v, sizeof *v, &x->cap, x->n + 1)))
 		return false;
 	x->v = v;
-	fill_entry (r, subject, pcre2_get_ovector_pointer (c->md), rc, &v[x->n++]);
+	fill_entry (r, (size_t) (r - c->rs->rules), subject, pcre2_get_ovector_pointer (c->md), rc,
+		    &v[x->n++]);
 	return true;
 }
 
@@ -254,6 +258,8 @@ eval_plain (eval_ctx_t *c, size_t i, bool *fired, bsc_str_t *m)
 	case BSC_R_DSN:
 		return eval_fields (c, r, fx->dsn, NULL, fired, m);
 	case BSC_R_BODY:
+		if (!c->cand[i])
+			return true; /* its literal is not in the text: it cannot match */
 		if (c->x && r->xgroups)
 			return extract (c, r, fx->text, fired, m);
 		*fired = regex_match (c, r, fx->text, m);
@@ -317,6 +323,7 @@ add_hit (eval_ctx_t *c, bsc_hits_t *hits, const bsc_rule_t *r, bsc_str_t m)
 	hits->v = v;
 	h = &v[hits->n];
 	h->name = r->name;
+	h->order = (size_t) (r - c->rs->rules);
 	memcpy (h->points, r->points, sizeof h->points);
 	h->match = NULL;
 	if (m.ptr && !(h->match = bsc_arena_strndup (c->arena, m.ptr, keep_len (m.ptr, m.len))))
@@ -334,6 +341,10 @@ eval_all (eval_ctx_t *c, uint8_t *fired, bsc_hits_t *hits)
 		const bsc_rule_t *r = &rs->rules[i];
 		bsc_str_t m = { NULL, 0 };
 		bool f;
+		if (r->deferred) {
+			fired[i] = false;
+			continue;
+		}
 		if (i < rs->n_plain) {
 			if (!eval_plain (c, i, &f, &m))
 				return false;
@@ -359,6 +370,13 @@ bsc_ruleset_eval (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t
 		return true;
 	if (!(fired = bsc_arena_alloc (arena, rs->n_rules)))
 		return false;
+	uint8_t *cand = bsc_arena_alloc (arena, rs->n_rules);
+	if (!cand)
+		return false;
+	memset (cand, 0, rs->n_rules);
+	if (!bsc_prefilter_scan (rs->pf, facts->text, arena, cand))
+		return false;
+	c.cand = cand;
 	/* One match data per call, sized for the rule with most groups, so extraction can read them. */
 	if (!(c.md = pcre2_match_data_create (rs->max_groups + 1, NULL)))
 		return false;
@@ -403,4 +421,57 @@ bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, size_t *at, size_t *
 	if (end)
 		*end = best_end;
 	return best;
+}
+
+/*
+ * Merges the sorted runs v[0..mid) and v[mid..n) by their "order" member,
+ * keeping each run's own order: what bsc_ruleset_extract() adds then sits
+ * where evaluation order puts it, as if every rule had run in one pass.
+ */
+#define MERGE_BY_ORDER(type, arena, v, mid, n)                                        \
+	do {                                                                           \
+		type *tmp_ = (n) > (mid) && (mid) ? bsc_arena_alloc ((arena), (n) * sizeof (type)) : NULL; \
+		if (!tmp_)                                                             \
+			break;                                                         \
+		size_t a_ = 0, b_ = (mid), o_ = 0;                                     \
+		while (a_ < (mid) || b_ < (n))                                         \
+			tmp_[o_++] = b_ >= (n) || (a_ < (mid) && (v)[a_].order <= (v)[b_].order) \
+					     ? (v)[a_++] : (v)[b_++];                         \
+		memcpy ((v), tmp_, (n) * sizeof (type));                               \
+	} while (0)
+
+bool
+bsc_ruleset_extract (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t *arena,
+		     bsc_hits_t *hits, bsc_xrcpts_t *x)
+{
+	eval_ctx_t c = { .rs = rs, .facts = facts, .arena = arena, .x = x };
+	uint8_t *cand;
+	bool ok = true;
+
+	if (!rs || !rs->compiled || !rs->n_deferred || !facts || !arena || !hits)
+		return true;
+	if (!(cand = bsc_arena_alloc (arena, rs->n_rules)))
+		return false;
+	memset (cand, 0, rs->n_rules);
+	if (!bsc_prefilter_scan (rs->pf, facts->text, arena, cand))
+		return false;
+	c.cand = cand;
+	if (!(c.md = pcre2_match_data_create (rs->max_groups + 1, NULL)))
+		return false;
+	size_t hits_before = hits->n, x_before = x ? x->n : 0;
+	for (size_t i = 0; i < rs->n_plain && ok; i++) {
+		const bsc_rule_t *r = &rs->rules[i];
+		bsc_str_t m = { NULL, 0 };
+		bool f = false;
+		if (!r->deferred)
+			continue;
+		ok = eval_plain (&c, i, &f, &m) && (!f || !r->report || add_hit (&c, hits, r, m));
+	}
+	pcre2_match_data_free (c.md);
+	if (ok) {
+		MERGE_BY_ORDER (bsc_hit_t, arena, hits->v, hits_before, hits->n);
+		if (x)
+			MERGE_BY_ORDER (bsc_xrcpt_t, arena, x->v, x_before, x->n);
+	}
+	return ok;
 }

@@ -45,9 +45,10 @@
  * end (never across a page, so harmlessly), which memcheck reports as
  * invalid and uninitialised reads by the thousand, burying real errors.
  * Under valgrind the interpreter runs the same patterns with the same
- * answers, so there the rules are not JIT-compiled.
+ * answers, so there the rules are not JIT-compiled.  Profiling builds
+ * (callgrind counts the JIT's instructions) define BSC_JIT_UNDER_VALGRIND.
  */
-#if defined(__has_include)
+#if defined(__has_include) && !defined(BSC_JIT_UNDER_VALGRIND)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
 #define BSC_ON_VALGRIND() (RUNNING_ON_VALGRIND != 0)
@@ -91,8 +92,8 @@ typedef struct rule_body {
 	pcre2_code *code;
 	meta_tok_t *toks;
 	size_t n_toks;
-	char *lit;
-	uint16_t lit_len;
+	char *lit;        /* NUL-separated alternatives (literal.c) */
+	uint16_t n_lits;
 	bool lit_caseless;
 	uint16_t *xgroups; /* extraction: group numbers by field, see bsc_rule_t */
 	uint16_t xoff[BSC_X_COUNT + 1];
@@ -367,6 +368,7 @@ bsc_ruleset_free (bsc_ruleset_t *rs)
 	free (rs->sources);
 	free (rs->rules);
 	free (rs->splits);
+	bsc_prefilter_free (rs->pf);
 	pcre2_match_context_free (rs->mctx);
 	free (rs);
 }
@@ -522,251 +524,20 @@ read_rule_name (parser_t *ps, const char **name, size_t *len)
 
 /* ------------------------------------------------------ required literal */
 
-/*
- * The longest run of literal bytes that every match of a pattern must
- * contain, kept for a one-pass literal prefilter.  It reads the top level of
- * the pattern only and gives up (no literal) on anything it does not fully
- * understand: alternation at the top level, inline options, verbs, \Q..\E,
- * extended mode, escapes with arguments.  Caseless runs stop at 'k', 's'
- * and non-ASCII bytes, whose Unicode case partners (KELVIN SIGN, LONG S,
- * ...) an ASCII comparison would miss.
- */
-typedef struct lit_scan {
-	const char *p, *end;
-	bool caseless;
-	char *cur, *best;
-	size_t cur_len, best_len;
-	size_t last_len; /* bytes of the last literal character in @cur, 0 when the last atom was none */
-	bool give_up;
-} lit_scan_t;
-
-static void
-lit_flush (lit_scan_t *ls)
-{
-	if (ls->cur_len > ls->best_len) {
-		memcpy (ls->best, ls->cur, ls->cur_len);
-		ls->best_len = ls->cur_len;
-	}
-	ls->cur_len = 0;
-	ls->last_len = 0;
-}
-
-static void
-lit_add (lit_scan_t *ls, const char *c, size_t n)
-{
-	memcpy (ls->cur + ls->cur_len, c, n);
-	ls->cur_len += n;
-	ls->last_len = n;
-}
-
-/* A quantifier after the last atom: @min_one when it needs at least one. */
-static void
-lit_quantifier (lit_scan_t *ls, bool min_one)
-{
-	if (ls->last_len && !min_one)
-		ls->cur_len -= ls->last_len;
-	lit_flush (ls);
-}
-
-/* Skips a character class starting at '['; false when unterminated. */
-static bool
-lit_skip_class (lit_scan_t *ls)
-{
-	const char *q = ls->p + 1;
-
-	if (q < ls->end && *q == '^')
-		q++;
-	if (q < ls->end && *q == ']')
-		q++;
-	while (q < ls->end) {
-		if (*q == '\\')
-			q += 2;
-		else if (*q == '[' && q + 1 < ls->end && q[1] == ':') {
-			const char *c = q + 2;
-			while (c + 1 < ls->end && !(c[0] == ':' && c[1] == ']'))
-				c++;
-			q = c + 2;
-		} else if (*q == ']') {
-			ls->p = q + 1;
-			return true;
-		} else
-			q++;
-	}
-	return false;
-}
-
-/* Skips a group starting at '(' with everything nested in it. */
-static bool
-lit_skip_group (lit_scan_t *ls)
-{
-	int depth = 0;
-
-	while (ls->p < ls->end) {
-		char c = *ls->p;
-		if (c == '\\') {
-			ls->p += 2;
-		} else if (c == '[') {
-			if (!lit_skip_class (ls))
-				return false;
-		} else {
-			ls->p++;
-			if (c == '(')
-				depth++;
-			else if (c == ')' && --depth == 0)
-				return true;
-		}
-	}
-	return false;
-}
-
-/* {n}, {n,} or {n,m}; anything else that could be read as a quantifier by some PCRE2 version gives up. */
-static void
-lit_brace (lit_scan_t *ls)
-{
-	const char *q = ls->p + 1;
-	unsigned long min = 0;
-	bool digits = false;
-
-	if (q < ls->end && !(*q >= '0' && *q <= '9') && *q != ',' && !is_ws (*q)) {
-		lit_add (ls, ls->p++, 1); /* a literal '{' */
-		return;
-	}
-	for (; q < ls->end && *q >= '0' && *q <= '9'; q++, digits = true)
-		if (min < 1000)
-			min = min * 10 + (unsigned long) (*q - '0');
-	if (q < ls->end && *q == ',')
-		for (q++; q < ls->end && *q >= '0' && *q <= '9'; q++)
-			;
-	if (!digits || q >= ls->end || *q != '}') {
-		ls->give_up = true;
-		return;
-	}
-	ls->p = q + 1;
-	lit_quantifier (ls, min > 0);
-}
-
-static void
-lit_escape (lit_scan_t *ls)
-{
-	char d;
-
-	if (ls->p + 1 >= ls->end || (unsigned char) ls->p[1] >= 0x80) {
-		ls->give_up = true;
-		return;
-	}
-	d = ls->p[1];
-	if (!is_alnum (d)) {
-		lit_add (ls, ls->p + 1, 1);
-		ls->p += 2;
-		return;
-	}
-	if (d == 'N' && ls->p + 2 < ls->end && ls->p[2] == '{') {
-		ls->give_up = true;
-		return;
-	}
-	if (!strchr ("bBAzZGKdDsSwWhHvVRXNtnrfea", d)) {
-		ls->give_up = true; /* \x \p \g \k \Q backreferences ...: arguments we do not read */
-		return;
-	}
-	ls->p += 2;
-	lit_flush (ls);
-}
-
-static void
-lit_char (lit_scan_t *ls)
-{
-	unsigned char c = (unsigned char) *ls->p;
-	size_t n = 1;
-
-	if (c >= 0x80)
-		while (ls->p + n < ls->end && ((unsigned char) ls->p[n] & 0xC0) == 0x80)
-			n++;
-	if (ls->caseless && (c >= 0x80 || c == 'k' || c == 'K' || c == 's' || c == 'S')) {
-		ls->p += n;
-		lit_flush (ls);
-		return;
-	}
-	lit_add (ls, ls->p, n);
-	ls->p += n;
-}
-
-static void
-lit_step (lit_scan_t *ls)
-{
-	switch (*ls->p) {
-	case '|':
-	case ')':
-		ls->give_up = true;
-		break;
-	case '(':
-		if (ls->p + 2 < ls->end && (ls->p[1] == '*' ||
-		    (ls->p[1] == '?' && (is_alnum (ls->p[2]) || ls->p[2] == '^' ||
-					 ls->p[2] == '-' || ls->p[2] == '#')))) {
-			ls->give_up = true;
-			break;
-		}
-		lit_flush (ls);
-		ls->give_up = !lit_skip_group (ls);
-		break;
-	case '[':
-		lit_flush (ls);
-		ls->give_up = !lit_skip_class (ls);
-		break;
-	case '\\':
-		lit_escape (ls);
-		break;
-	case '.':
-	case '^':
-	case '$':
-		ls->p++;
-		lit_flush (ls);
-		break;
-	case '?':
-	case '*':
-		ls->p++;
-		lit_quantifier (ls, false);
-		break;
-	case '+':
-		ls->p++;
-		lit_quantifier (ls, true);
-		break;
-	case '{':
-		lit_brace (ls);
-		break;
-	default:
-		lit_char (ls);
-		break;
-	}
-}
-
+/* The literals every match needs (literal.c), for the prefilter. */
 static bool
 required_literal (rule_body_t *b, const char *pat, size_t len, uint32_t options)
 {
-	lit_scan_t ls = { .p = pat, .end = pat + len, .caseless = (options & PCRE2_CASELESS) != 0 };
+	size_t n = 0;
+	bool caseless = false;
+	char *lits = bsc_required_literals (pat, len, (options & PCRE2_CASELESS) != 0,
+					    (options & PCRE2_EXTENDED) != 0, &n, &caseless);
 
-	if ((options & PCRE2_EXTENDED) || len == 0)
-		return true;
-	ls.cur = malloc (len);
-	ls.best = malloc (len + 1);
-	if (!ls.cur || !ls.best) {
-		free (ls.cur);
-		free (ls.best);
-		return false;
-	}
-	while (ls.p < ls.end && !ls.give_up)
-		lit_step (&ls);
-	lit_flush (&ls);
-	free (ls.cur);
-	if (ls.give_up || ls.best_len == 0) {
-		free (ls.best);
-		return true;
-	}
-	if (ls.best_len > UINT16_MAX)
-		ls.best_len = UINT16_MAX;
-	ls.best[ls.best_len] = '\0';
-	b->lit = ls.best;
-	b->lit_len = (uint16_t) ls.best_len;
-	b->lit_caseless = ls.caseless;
+	if (!lits)
+		return true; /* none: the regex always runs */
+	b->lit = lits;
+	b->n_lits = (uint16_t) n;
+	b->lit_caseless = caseless;
 	return true;
 }
 
@@ -1808,7 +1579,7 @@ fill_rule (bsc_rule_t *r, const bsc_rule_def_t *d)
 	r->name = d->name;
 	r->points = d->has_score ? d->points : zero_points;
 	r->lit = b->lit;
-	r->lit_len = b->lit_len;
+	r->n_lits = b->n_lits;
 	r->lit_caseless = b->lit_caseless;
 	r->xgroups = b->xgroups;
 	memcpy (r->xoff, b->xoff, sizeof r->xoff);
@@ -1826,6 +1597,35 @@ make_match_context (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits)
 	if (limits && limits->depth_limit)
 		pcre2_set_depth_limit (rs->mctx, limits->depth_limit);
 	return true;
+}
+
+/*
+ * Extraction rules that give no points and that no meta rule reads are
+ * deferred: they cannot change a verdict, so they run only for a bounce
+ * whose recipients are wanted (bsc_ruleset_extract).
+ */
+static void
+mark_deferred (bsc_ruleset_t *rs)
+{
+	bool *read = calloc (rs->n_rules ? rs->n_rules : 1, sizeof (bool));
+
+	if (!read)
+		return; /* nothing deferred: slower, still right */
+	for (size_t i = rs->n_plain; i < rs->n_rules; i++)
+		for (size_t k = 0; k < rs->rules[i].n_ops; k++)
+			if (rs->rules[i].ops[k] >= 0)
+				read[rs->rules[i].ops[k]] = true;
+	for (size_t i = 0; i < rs->n_plain; i++) {
+		bsc_rule_t *r = &rs->rules[i];
+		bool points = false;
+		for (int t = 0; t < BSC_T_COUNT; t++)
+			points |= r->points[t] != 0.0;
+		if (r->type == BSC_R_BODY && r->xgroups && !points && !read[i]) {
+			r->deferred = true;
+			rs->n_deferred++;
+		}
+	}
+	free (read);
 }
 
 /* The split rules in evaluation order, so bsc_ruleset_split() need not walk every rule. */
@@ -1905,6 +1705,9 @@ bsc_ruleset_compile (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits, bsc_err
 		rs->mctx = NULL;
 		return st;
 	}
+	if (!(rs->pf = bsc_prefilter_new (rs->rules, rs->n_rules)))
+		return nomem (err, NULL);
+	mark_deferred (rs);
 	rs->compiled = true;
 	return BSC_OK;
 }

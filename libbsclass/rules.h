@@ -56,14 +56,20 @@ typedef struct bsc_rule {
 	const char *name;
 	const double *points;   /* BSC_T_COUNT values, never NULL */
 	/*
-	 * The longest literal every match must contain, for a prefilter; NULL
-	 * when none could be derived.  When @lit_caseless it is compared
-	 * without ASCII case (it then holds no 'k', 's' or non-ASCII bytes, whose
-	 * Unicode case partners are not ASCII).
+	 * Literals of which every match contains at least one (literal.c):
+	 * @n_lits NUL-terminated strings one after the other; NULL when none
+	 * could be derived.  When @lit_caseless they are compared without
+	 * ASCII case.
 	 */
 	const char *lit;
-	uint16_t lit_len;
+	uint16_t n_lits;
 	bool lit_caseless;
+	/*
+	 * An extraction rule that gives no points and that no meta rule
+	 * reads: it changes no verdict, so it runs only when its recipients
+	 * are wanted (bsc_ruleset_extract).
+	 */
+	bool deferred;
 	/*
 	 * Extraction rules (body rules with named groups, bsc_xfield_t): the
 	 * capture group numbers of field k are xgroups[xoff[k] .. xoff[k + 1]),
@@ -75,6 +81,7 @@ typedef struct bsc_rule {
 } bsc_rule_t;
 
 typedef struct bsc_rule_def bsc_rule_def_t;
+typedef struct bsc_prefilter bsc_prefilter_t;
 typedef struct bsc_name_map bsc_name_map_t;
 
 struct bsc_ruleset {
@@ -95,10 +102,20 @@ struct bsc_ruleset {
 	uint32_t max_groups;    /* for sizing one match data per call */
 	size_t *splits;         /* the split rules' indexes, in evaluation order */
 	size_t n_splits;
+	size_t n_deferred;      /* rules marked deferred */
 	pcre2_match_context *mctx;
+	bsc_prefilter_t *pf;    /* which body rules can match a text */
 };
 
 /* The compiled rule called @name, or NULL (also before compiling). */
+/* The literal prefilter of body rules (prefilter.c). */
+bsc_prefilter_t *bsc_prefilter_new (const bsc_rule_t *rules, size_t n);
+void bsc_prefilter_free (bsc_prefilter_t *pf);
+/* Sets cand[i] for every body rule i that may match @text (cand holds one
+ * byte per rule, zeroed); scratch in @arena.  False when out of memory. */
+bool bsc_prefilter_scan (const bsc_prefilter_t *pf, bsc_str_t text, bsc_arena_t *arena,
+			 uint8_t *cand);
+
 const bsc_rule_t *bsc_ruleset_find (const bsc_ruleset_t *rs, const char *name);
 
 /* The "describe" text of rule @name, or NULL.  Borrowed from @rs. */
