@@ -56,9 +56,9 @@ bsc_reply_code_find (bsc_str_t s)
 
 		if (p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '5' || !is_digit (p[2]))
 			continue;
-		if (i && !strchr (" ;:(<\"\t#", p[-1]))
+		if (i && !strchr (" ;:(<\"\t#\r\n", p[-1]))
 			continue;
-		if (i + 3 < s.len && !strchr (" -)\t", p[3]))
+		if (i + 3 < s.len && !strchr (" -)\t\r\n", p[3]))
 			continue;
 		return (bsc_str_t) { p, 3 };
 	}

@@ -137,6 +137,8 @@ fill (bsc_result_t *r, bsc_rcpt_t *rc, const bsc_xrcpt_t *e)
 		rc->f[BSC_RCPT_REMOTE_MTA] = tidy (a, e->f[BSC_X_MTA]);
 	if (e->f[BSC_X_ACTION].len)
 		rc->f[BSC_RCPT_ACTION] = action_word (e->f[BSC_X_ACTION]);
+	else if (rc->f[BSC_RCPT_STATUS] && rc->f[BSC_RCPT_STATUS][0] == '4')
+		rc->f[BSC_RCPT_ACTION] = "delayed"; /* RFC 3463: 4.x.x is persistent transient */
 }
 
 void

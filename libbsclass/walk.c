@@ -119,8 +119,42 @@ type_is (GMimeContentType *ct, const char *type, const char *subtype)
 	return ct && g_mime_content_type_is_type (ct, type, subtype);
 }
 
-/* Crude HTML to text: drop tags, <style>/<script> contents and entities'
- * markup; enough for rules that look for words. */
+/*
+ * Decodes the HTML character reference at @s ("&lt;", "&#39;", "&#x41;")
+ * into @out (at most 4 bytes, never more than it read); returns the bytes
+ * read, 0 when it is none.
+ */
+static size_t
+html_entity (const char *s, size_t len, char *out, size_t *out_len)
+{
+	static const struct { const char *name; char c; } named[] = {
+		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' }, { "&quot;", '"' },
+		{ "&apos;", '\'' }, { "&nbsp;", ' ' },
+	};
+	bsc_str_t rest = { s, len };
+
+	for (size_t k = 0; k < sizeof (named) / sizeof (named[0]); k++)
+		if (bsc_str_iprefix (rest, named[k].name)) {
+			out[0] = named[k].c;
+			*out_len = 1;
+			return strlen (named[k].name);
+		}
+	if (len < 4 || s[1] != '#')
+		return 0;
+	bool hexa = s[2] == 'x' || s[2] == 'X';
+	size_t i = hexa ? 3 : 2;
+	unsigned long cp = 0;
+	for (; i < len && i < 10 && g_ascii_isxdigit (s[i]) && (hexa || g_ascii_isdigit (s[i])); i++)
+		cp = cp * (hexa ? 16 : 10) + (unsigned long) g_ascii_xdigit_value (s[i]);
+	if (i >= len || s[i] != ';' || i == (hexa ? 3u : 2u) || cp == 0 || cp > 0x10FFFF ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	*out_len = (size_t) g_unichar_to_utf8 ((gunichar) cp, out);
+	return *out_len <= i + 1 ? i + 1 : 0;
+}
+
+/* Crude HTML to text: drop tags and <style>/<script> contents, decode
+ * character references; enough for rules that look for words. */
 static size_t
 html_to_text (char *s, size_t len)
 {
@@ -154,6 +188,16 @@ html_to_text (char *s, size_t len)
 				s[o++] = '\n';
 			in_tag = true;
 			continue;
+		}
+		if (c == '&') {
+			char dec[6];
+			size_t dlen = 0, used = html_entity (s + i, len - i, dec, &dlen);
+			if (used) {
+				memcpy (s + o, dec, dlen);
+				o += dlen;
+				i += used - 1;
+				continue;
+			}
 		}
 		s[o++] = c;
 	}
