@@ -276,26 +276,36 @@ size_t bsc_ruleset_count (const bsc_ruleset_t *rs);
  */
 size_t bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, size_t *at, size_t *end);
 
-/*
- * Extraction rules that give no points and that no meta rule reads cannot
- * change a verdict: bsc_ruleset_eval() skips them and this runs them, for
- * a bounce whose recipients are still wanted.  Their hits are appended to
- * @hits; with @x NULL they run as plain body rules (hits only).  Returns
- * false only when out of memory.
- */
-bool bsc_ruleset_extract (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t *arena,
-			  bsc_hits_t *hits, bsc_xrcpts_t *x);
+
 
 /*
- * Runs every rule on @facts in a deterministic order (file order, meta
- * rules last) and appends the ones that fired to @hits (grown in @arena).
+ * Rules run in passes, so that work that cannot change the answer is not
+ * done (rules-parse.c assigns each rule to one):
+ */
+enum {
+	BSC_PASS_VERDICT = 1,     /* rules whose points can move the kind or the origin */
+	BSC_PASS_BACKSCATTER = 2, /* rules that only weigh a bounce of unknown origin */
+	BSC_PASS_EXTRACT = 4,     /* extraction rules that give no points */
+	BSC_PASS_ALL = 7
+};
+
+/* What one message's passes share; zero it before the first pass. */
+typedef struct bsc_rule_run {
+	uint8_t *fired; /* per rule, in the arena */
+	uint8_t *cand;  /* the prefilter's answer per rule */
+} bsc_rule_run_t;
+
+/*
+ * Runs the rules of @passes on @facts in a deterministic order (file
+ * order, meta rules last) and appends the ones that fired to @hits (grown
+ * in @arena), merged into evaluation order with hits of earlier passes.
  * Split rules are not run again: facts->split_rule, when set, is reported
  * as a hit.  Extraction rules that fire append one entry per match to @x
- * (may be NULL to skip extraction).  Thread-safe on a compiled set.
+ * (NULL: they run as plain body rules).  Thread-safe on a compiled set.
  * Returns false only when out of memory.
  */
-bool bsc_ruleset_eval (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t *arena,
-		       bsc_hits_t *hits, bsc_xrcpts_t *x);
+bool bsc_ruleset_run (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t *arena,
+		      bsc_rule_run_t *run, unsigned passes, bsc_hits_t *hits, bsc_xrcpts_t *x);
 
 /* ----------------------------------------------------------------- engine */
 

@@ -221,18 +221,25 @@ bsc_classify_finish (bsc_work_t *w)
 		.split_match = { text.ptr + at, end - at },
 	};
 	bsc_xrcpts_t x = { .max = w->engine->limits[BSC_LIMIT_RECIPIENTS] };
-	if (!bsc_ruleset_eval (w->engine->rules, &facts, &r->arena, &r->hits, &x))
+	bsc_rule_run_t run = { 0 };
+	const bsc_ruleset_t *rules = w->engine->rules;
+	if (!bsc_ruleset_run (rules, &facts, &r->arena, &run, BSC_PASS_VERDICT, &r->hits, &x))
 		return BSC_ENOMEM;
 	bsc_verdict_decide (r);
+	/* The heuristics weigh only bounces whose origin no proof settled. */
+	if (r->kind == BSC_KIND_BOUNCE && r->origin == BSC_ORIGIN_UNKNOWN) {
+		if (!bsc_ruleset_run (rules, &facts, &r->arena, &run, BSC_PASS_BACKSCATTER, &r->hits, &x))
+			return BSC_ENOMEM;
+		bsc_verdict_decide (r);
+	}
 	/* What text rules found counts for bounces only, and only where no
 	 * delivery-status part named the recipients (X-Failed-Recipients
 	 * names them without status: the text fills that in). */
 	if (r->kind == BSC_KIND_BOUNCE && !dsn_rcpts) {
-		if (!bsc_ruleset_extract (w->engine->rules, &facts, &r->arena, &r->hits, &x))
+		if (!bsc_ruleset_run (rules, &facts, &r->arena, &run, BSC_PASS_EXTRACT, &r->hits, &x))
 			return BSC_ENOMEM;
 		bsc_extract_apply (w, &x);
 	}
-	bsc_verdict_decide (r);
 	return r->arena.failed ? BSC_ENOMEM : BSC_OK;
 }
 

@@ -332,8 +332,25 @@ add_hit (eval_ctx_t *c, bsc_hits_t *hits, const bsc_rule_t *r, bsc_str_t m)
 	return true;
 }
 
+/*
+ * Merges the sorted runs v[0..mid) and v[mid..n) by their "order" member,
+ * keeping each run's own order: what a later pass adds then sits where
+ * evaluation order puts it, as if every rule had run in one pass.
+ */
+#define MERGE_BY_ORDER(type, arena, v, mid, n)                                        \
+	do {                                                                           \
+		type *tmp_ = (n) > (mid) && (mid) ? bsc_arena_alloc ((arena), (n) * sizeof (type)) : NULL; \
+		if (!tmp_)                                                             \
+			break;                                                         \
+		size_t a_ = 0, b_ = (mid), o_ = 0;                                     \
+		while (a_ < (mid) || b_ < (n))                                         \
+			tmp_[o_++] = b_ >= (n) || (a_ < (mid) && (v)[a_].order <= (v)[b_].order) \
+					     ? (v)[a_++] : (v)[b_++];                         \
+		memcpy ((v), tmp_, (n) * sizeof (type));                               \
+	} while (0)
+
 static bool
-eval_all (eval_ctx_t *c, uint8_t *fired, bsc_hits_t *hits)
+run_rules (eval_ctx_t *c, uint8_t *fired, unsigned passes, bsc_hits_t *hits)
 {
 	const bsc_ruleset_t *rs = c->rs;
 
@@ -341,10 +358,8 @@ eval_all (eval_ctx_t *c, uint8_t *fired, bsc_hits_t *hits)
 		const bsc_rule_t *r = &rs->rules[i];
 		bsc_str_t m = { NULL, 0 };
 		bool f;
-		if (r->deferred) {
-			fired[i] = false;
+		if (!(passes & r->pass))
 			continue;
-		}
 		if (i < rs->n_plain) {
 			if (!eval_plain (c, i, &f, &m))
 				return false;
@@ -359,29 +374,38 @@ eval_all (eval_ctx_t *c, uint8_t *fired, bsc_hits_t *hits)
 }
 
 bool
-bsc_ruleset_eval (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t *arena,
-		  bsc_hits_t *hits, bsc_xrcpts_t *x)
+bsc_ruleset_run (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t *arena,
+		 bsc_rule_run_t *run, unsigned passes, bsc_hits_t *hits, bsc_xrcpts_t *x)
 {
 	eval_ctx_t c = { .rs = rs, .facts = facts, .arena = arena, .x = x };
-	uint8_t *fired;
 	bool ok;
 
-	if (!rs || !rs->compiled || rs->n_rules == 0 || !facts || !arena || !hits)
+	if (!rs || !rs->compiled || rs->n_rules == 0 || !facts || !arena || !hits || !run)
 		return true;
-	if (!(fired = bsc_arena_alloc (arena, rs->n_rules)))
-		return false;
-	uint8_t *cand = bsc_arena_alloc (arena, rs->n_rules);
-	if (!cand)
-		return false;
-	memset (cand, 0, rs->n_rules);
-	if (!bsc_prefilter_scan (rs->pf, facts->text, arena, cand))
-		return false;
-	c.cand = cand;
+	if (!(passes & rs->passes))
+		return true; /* no rule in these passes: not even the prefilter */
+	/* The fired table and the prefilter's answer outlive one pass: a
+	 * later pass's meta rules read what the earlier passes found. */
+	if (!run->fired) {
+		if (!(run->fired = bsc_arena_alloc (arena, 2 * rs->n_rules)))
+			return false;
+		memset (run->fired, 0, 2 * rs->n_rules);
+		run->cand = run->fired + rs->n_rules;
+		if (!bsc_prefilter_scan (rs->pf, facts->text, arena, run->cand))
+			return false;
+	}
+	c.cand = run->cand;
 	/* One match data per call, sized for the rule with most groups, so extraction can read them. */
 	if (!(c.md = pcre2_match_data_create (rs->max_groups + 1, NULL)))
 		return false;
-	ok = eval_all (&c, fired, hits);
+	size_t hits_before = hits->n, x_before = x ? x->n : 0;
+	ok = run_rules (&c, run->fired, passes, hits);
 	pcre2_match_data_free (c.md);
+	if (ok) {
+		MERGE_BY_ORDER (bsc_hit_t, arena, hits->v, hits_before, hits->n);
+		if (x)
+			MERGE_BY_ORDER (bsc_xrcpt_t, arena, x->v, x_before, x->n);
+	}
 	return ok;
 }
 
@@ -423,55 +447,3 @@ bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, size_t *at, size_t *
 	return best;
 }
 
-/*
- * Merges the sorted runs v[0..mid) and v[mid..n) by their "order" member,
- * keeping each run's own order: what bsc_ruleset_extract() adds then sits
- * where evaluation order puts it, as if every rule had run in one pass.
- */
-#define MERGE_BY_ORDER(type, arena, v, mid, n)                                        \
-	do {                                                                           \
-		type *tmp_ = (n) > (mid) && (mid) ? bsc_arena_alloc ((arena), (n) * sizeof (type)) : NULL; \
-		if (!tmp_)                                                             \
-			break;                                                         \
-		size_t a_ = 0, b_ = (mid), o_ = 0;                                     \
-		while (a_ < (mid) || b_ < (n))                                         \
-			tmp_[o_++] = b_ >= (n) || (a_ < (mid) && (v)[a_].order <= (v)[b_].order) \
-					     ? (v)[a_++] : (v)[b_++];                         \
-		memcpy ((v), tmp_, (n) * sizeof (type));                               \
-	} while (0)
-
-bool
-bsc_ruleset_extract (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t *arena,
-		     bsc_hits_t *hits, bsc_xrcpts_t *x)
-{
-	eval_ctx_t c = { .rs = rs, .facts = facts, .arena = arena, .x = x };
-	uint8_t *cand;
-	bool ok = true;
-
-	if (!rs || !rs->compiled || !rs->n_deferred || !facts || !arena || !hits)
-		return true;
-	if (!(cand = bsc_arena_alloc (arena, rs->n_rules)))
-		return false;
-	memset (cand, 0, rs->n_rules);
-	if (!bsc_prefilter_scan (rs->pf, facts->text, arena, cand))
-		return false;
-	c.cand = cand;
-	if (!(c.md = pcre2_match_data_create (rs->max_groups + 1, NULL)))
-		return false;
-	size_t hits_before = hits->n, x_before = x ? x->n : 0;
-	for (size_t i = 0; i < rs->n_plain && ok; i++) {
-		const bsc_rule_t *r = &rs->rules[i];
-		bsc_str_t m = { NULL, 0 };
-		bool f = false;
-		if (!r->deferred)
-			continue;
-		ok = eval_plain (&c, i, &f, &m) && (!f || !r->report || add_hit (&c, hits, r, m));
-	}
-	pcre2_match_data_free (c.md);
-	if (ok) {
-		MERGE_BY_ORDER (bsc_hit_t, arena, hits->v, hits_before, hits->n);
-		if (x)
-			MERGE_BY_ORDER (bsc_xrcpt_t, arena, x->v, x_before, x->n);
-	}
-	return ok;
-}

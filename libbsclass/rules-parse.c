@@ -1600,32 +1600,48 @@ make_match_context (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits)
 }
 
 /*
- * Extraction rules that give no points and that no meta rule reads are
- * deferred: they cannot change a verdict, so they run only for a bounce
- * whose recipients are wanted (bsc_ruleset_extract).
+ * Which pass runs each rule (bsc_ruleset_run).  A rule's influence is the
+ * set of targets its own points and those of every meta rule reading it
+ * (transitively) can move.  Meta rules come after what they read, so one
+ * walk from the end sees every reader before the rules it reads.
+ *  - kind or origin: BSC_PASS_VERDICT, always run;
+ *  - only "backscatter": BSC_PASS_BACKSCATTER, run for a bounce of unknown
+ *    origin only (nothing else reads those points);
+ *  - nothing, for an extraction rule: BSC_PASS_EXTRACT, run only when the
+ *    recipients of a text bounce are wanted;
+ *  - nothing otherwise (informational rules): BSC_PASS_VERDICT.
  */
-static void
-mark_deferred (bsc_ruleset_t *rs)
+static bool
+assign_passes (bsc_ruleset_t *rs)
 {
-	bool *read = calloc (rs->n_rules ? rs->n_rules : 1, sizeof (bool));
+	unsigned *infl = calloc (rs->n_rules ? rs->n_rules : 1, sizeof (unsigned));
 
-	if (!read)
-		return; /* nothing deferred: slower, still right */
-	for (size_t i = rs->n_plain; i < rs->n_rules; i++)
-		for (size_t k = 0; k < rs->rules[i].n_ops; k++)
-			if (rs->rules[i].ops[k] >= 0)
-				read[rs->rules[i].ops[k]] = true;
-	for (size_t i = 0; i < rs->n_plain; i++) {
+	if (!infl)
+		return false;
+	for (size_t i = rs->n_rules; i-- > 0;) {
 		bsc_rule_t *r = &rs->rules[i];
-		bool points = false;
 		for (int t = 0; t < BSC_T_COUNT; t++)
-			points |= r->points[t] != 0.0;
-		if (r->type == BSC_R_BODY && r->xgroups && !points && !read[i]) {
-			r->deferred = true;
-			rs->n_deferred++;
-		}
+			if (r->points[t] != 0.0)
+				infl[i] |= 1u << t;
+		for (size_t k = 0; k < r->n_ops; k++)
+			if (r->ops[k] >= 0)
+				infl[r->ops[k]] |= infl[i];
 	}
-	free (read);
+	rs->passes = 0;
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		bsc_rule_t *r = &rs->rules[i];
+		if (infl[i] & ~(1u << BSC_T_BACKSCATTER))
+			r->pass = BSC_PASS_VERDICT;
+		else if (infl[i])
+			r->pass = BSC_PASS_BACKSCATTER;
+		else if (r->type == BSC_R_BODY && r->xgroups)
+			r->pass = BSC_PASS_EXTRACT;
+		else
+			r->pass = BSC_PASS_VERDICT;
+		rs->passes |= r->pass;
+	}
+	free (infl);
+	return true;
 }
 
 /* The split rules in evaluation order, so bsc_ruleset_split() need not walk every rule. */
@@ -1707,7 +1723,8 @@ bsc_ruleset_compile (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits, bsc_err
 	}
 	if (!(rs->pf = bsc_prefilter_new (rs->rules, rs->n_rules)))
 		return nomem (err, NULL);
-	mark_deferred (rs);
+	if (!assign_passes (rs))
+		return nomem (err, NULL);
 	rs->compiled = true;
 	return BSC_OK;
 }

