@@ -88,6 +88,8 @@ typedef struct bsc_fields {
  */
 const char *bsc_fields_parse (bsc_arena_t *arena, const char *p, const char *end,
 			      size_t max_fields, size_t max_value, bsc_fields_t *out);
+/* A hash of a field name without ASCII case, to compare names quickly. */
+uint32_t bsc_name_key (const char *name, size_t len);
 /* The value of the first field named @name (case-insensitive), or NULL. */
 const bsc_field_t *bsc_fields_find (const bsc_fields_t *f, const char *name);
 /* Appends a field (name and value copied into @arena). */

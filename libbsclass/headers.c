@@ -146,6 +146,18 @@ bsc_fields_parse (bsc_arena_t *arena, const char *p, const char *end, size_t max
 	return end;
 }
 
+uint32_t
+bsc_name_key (const char *name, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char) name[i];
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) * 16777619u;
+	}
+	return h;
+}
+
 const bsc_field_t *
 bsc_fields_find (const bsc_fields_t *f, const char *name)
 {

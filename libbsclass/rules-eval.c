@@ -21,6 +21,7 @@ typedef struct eval_ctx {
 	bsc_str_t *dec_headers;  /* RFC 2047-decoded header values, filled on demand */
 	bsc_str_t *dec_original;
 	const uint8_t *cand;     /* body rules whose literal is in the text (prefilter.c) */
+	uint32_t *keys[3];       /* bsc_name_key() of each field of headers, dsn, original */
 } eval_ctx_t;
 
 static bool
@@ -203,12 +204,19 @@ extract (eval_ctx_t *c, const bsc_rule_t *r, bsc_str_t text, bool *fired, bsc_st
  * there is one.  False only when out of memory.
  */
 static bool
-eval_fields (eval_ctx_t *c, const bsc_rule_t *r, const bsc_fields_t *f, bsc_str_t **cache,
-	     bool *fired, bsc_str_t *m)
+eval_fields (eval_ctx_t *c, const bsc_rule_t *r, const bsc_fields_t *f, uint32_t **keys,
+	     bsc_str_t **cache, bool *fired, bsc_str_t *m)
 {
+	if (f && f->n && !*keys) {
+		/* Field names hashed once per message, not once per rule. */
+		if (!(*keys = bsc_arena_alloc (c->arena, f->n * sizeof (uint32_t))))
+			return false;
+		for (size_t k = 0; k < f->n; k++)
+			(*keys)[k] = bsc_name_key (f->v[k].name.ptr, f->v[k].name.len);
+	}
 	for (size_t k = 0; f && k < f->n; k++) {
 		bsc_str_t text;
-		if (!bsc_str_ieq (f->v[k].name, r->field))
+		if ((*keys)[k] != r->field_key || !bsc_str_ieq (f->v[k].name, r->field))
 			continue;
 		if (r->exists) {
 			*fired = true;
@@ -252,11 +260,11 @@ eval_plain (eval_ctx_t *c, size_t i, bool *fired, bsc_str_t *m)
 	*fired = false;
 	switch (r->type) {
 	case BSC_R_HEADER:
-		return eval_fields (c, r, fx->headers, &c->dec_headers, fired, m);
+		return eval_fields (c, r, fx->headers, &c->keys[0], &c->dec_headers, fired, m);
 	case BSC_R_ORIGINAL:
-		return eval_fields (c, r, fx->original, &c->dec_original, fired, m);
+		return eval_fields (c, r, fx->original, &c->keys[2], &c->dec_original, fired, m);
 	case BSC_R_DSN:
-		return eval_fields (c, r, fx->dsn, NULL, fired, m);
+		return eval_fields (c, r, fx->dsn, &c->keys[1], NULL, fired, m);
 	case BSC_R_BODY:
 		if (!c->cand[i])
 			return true; /* its literal is not in the text: it cannot match */

@@ -1574,6 +1574,7 @@ fill_rule (bsc_rule_t *r, const bsc_rule_def_t *d)
 	r->fact = b->fact;
 	r->n_ops = (uint16_t) b->n_toks;
 	r->field = b->field;
+	r->field_key = b->field ? bsc_name_key (b->field, strlen (b->field)) : 0;
 	r->code = b->code;
 	r->ops = d->ops;
 	r->name = d->name;

@@ -51,6 +51,7 @@ typedef struct bsc_rule {
 	uint16_t n_ops;         /* BSC_R_META: length of @ops */
 	uint32_t n_groups;      /* capture groups of @code (named ones included) */
 	const char *field;      /* header/dsn/original field name */
+	uint32_t field_key;     /* bsc_name_key() of @field */
 	pcre2_code *code;       /* NULL for eval/meta/exists rules */
 	const int32_t *ops;     /* BSC_R_META: the expression in RPN */
 	const char *name;
