@@ -176,7 +176,13 @@ bsc_extract_apply (bsc_work_t *w, const bsc_xrcpts_t *x)
 			rc->f[BSC_RCPT_ADDRESS] = bsc_utf8_copy (&r->arena, addr.ptr, addr.len);
 			rc->f[BSC_RCPT_ACTION] = "failed";
 		}
+		bool new_rule = last_rule != e->rule;
 		fill (r, rc, e);
+		/* A heading says "delayed" once for the whole list under it: the
+		 * later entries of the same rule keep the action of the first. */
+		if (!new_rule && !e->f[BSC_X_ACTION].len && last && last->f[BSC_RCPT_ACTION] &&
+		    !strcmp (last->f[BSC_RCPT_ACTION], "delayed"))
+			rc->f[BSC_RCPT_ACTION] = "delayed";
 		last = rc;
 		last_rule = e->rule;
 	}

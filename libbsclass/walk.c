@@ -204,6 +204,23 @@ html_to_text (char *s, size_t len)
 	return o;
 }
 
+static void append_text (bsc_work_t *w, const char *utf8, size_t ulen);
+
+/* Adds undeclared text (read as UTF-8, else Windows-1252) to the sample. */
+static void
+add_plain_text (bsc_work_t *w, const char *p, size_t len)
+{
+	size_t cap = w->engine->limits[BSC_LIMIT_TEXT_SAMPLE];
+	char *utf8;
+
+	if (w->text_len >= cap)
+		return;
+	if (len > cap - w->text_len)
+		len = cap - w->text_len;
+	if ((utf8 = bsc_utf8_copy_text (&w->r->arena, p, len)))
+		append_text (w, utf8, strlen (utf8));
+}
+
 /* Adds a text part's words to the sample the body rules read. */
 static void
 add_text (bsc_work_t *w, GMimePart *part, bool html)
@@ -241,6 +258,17 @@ add_text (bsc_work_t *w, GMimePart *part, bool html)
 		return;
 	if (html)
 		ulen = html_to_text (utf8, ulen);
+	append_text (w, utf8, ulen);
+}
+
+/* Appends UTF-8 text to the sample, within its limit. */
+static void
+append_text (bsc_work_t *w, const char *utf8, size_t ulen)
+{
+	size_t cap = w->engine->limits[BSC_LIMIT_TEXT_SAMPLE];
+
+	if (w->text_len >= cap)
+		return;
 	if (ulen > cap - w->text_len) {
 		ulen = cap - w->text_len;
 		/* Do not cut a UTF-8 sequence in two. */
@@ -342,6 +370,12 @@ walk (bsc_work_t *w, GMimeObject *obj, size_t depth)
 		int n = g_mime_multipart_get_count (mp);
 		for (int i = 0; i < n && w->parts_seen <= w->engine->limits[BSC_LIMIT_PARTS]; i++)
 			walk (w, g_mime_multipart_get_part (mp, i), depth + 1);
+		/* A multipart whose boundary never occurs (a broken writer, or a
+		 * boundary parameter lost to bad folding) holds all of its body
+		 * in the prologue: read that as the text. */
+		const char *prologue = n == 0 ? g_mime_multipart_get_prologue (mp) : NULL;
+		if (prologue && *prologue)
+			add_plain_text (w, prologue, strlen (prologue));
 	} else if (GMIME_IS_MESSAGE_PART (obj)) {
 		GMimeMessage *m = g_mime_message_part_get_message (GMIME_MESSAGE_PART (obj));
 		/* The first embedded message is the original the report is
