@@ -179,6 +179,8 @@ typedef enum bsc_fact {
 	/* Heuristics for when nothing is provable. */
 	BSC_F_MANY_RECIPIENTS,     /* the report names 5 or more failed recipients */
 	BSC_F_SENDER_RELAY_MISMATCH, /* the original's From domain appears in none of its relays */
+	BSC_F_ORIGINAL_MSGID_MISMATCH, /* the original's Message-ID domain is not its From domain */
+	BSC_F_MDN_REJECT,          /* an MDN of a Sieve "reject" (RFC 5429): a refusal, a bounce */
 	BSC_F_COUNT
 } bsc_fact_t;
 
@@ -269,14 +271,23 @@ bsc_status_t bsc_ruleset_load_dir (bsc_ruleset_t *rs, const char *dir, bsc_error
 bsc_status_t bsc_ruleset_compile (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits,
 				  bsc_error_t *err);
 size_t bsc_ruleset_count (const bsc_ruleset_t *rs);
+/* What one message's passes share; zero it before the first pass. */
+typedef struct bsc_rule_run {
+	uint8_t *fired; /* per rule, in the arena */
+	uint8_t *cand;  /* the prefilter's answer per rule */
+} bsc_rule_run_t;
+
 /*
  * Split rules ("split NAME /regex/") mark where a text report starts
  * quoting the original ("--- Below this line is a copy of the message.").
  * Returns the index of the rule whose match starts earliest in @text
  * (ties: the earlier rule), or SIZE_MAX when none matched; *@at and *@end
- * receive the match's start and end offsets.
+ * receive the match's start and end offsets.  With @arena and @run (may
+ * be NULL) the prefilter skips split rules whose literal is absent and its
+ * answer is kept in @run for the passes of bsc_ruleset_run().
  */
-size_t bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, size_t *at, size_t *end);
+size_t bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, bsc_arena_t *arena,
+			  bsc_rule_run_t *run, size_t *at, size_t *end);
 
 
 
@@ -291,11 +302,6 @@ enum {
 	BSC_PASS_ALL = 7
 };
 
-/* What one message's passes share; zero it before the first pass. */
-typedef struct bsc_rule_run {
-	uint8_t *fired; /* per rule, in the arena */
-	uint8_t *cand;  /* the prefilter's answer per rule */
-} bsc_rule_run_t;
 
 /*
  * Runs the rules of @passes on @facts in a deterministic order (file

@@ -101,6 +101,34 @@ base_domain (bsc_str_t d)
 	return (bsc_str_t) { d.ptr + i, d.len - i };
 }
 
+/* The base domain after the last '@' of a header value, without '>' or a trailing dot. */
+static bsc_str_t
+domain_of (const bsc_field_t *f)
+{
+	const char *at, *end;
+
+	if (!f || !(at = memrchr (f->value.ptr, '@', f->value.len)))
+		return (bsc_str_t) { NULL, 0 };
+	end = at + 1;
+	while (end < f->value.ptr + f->value.len && !strchr (" \t>\"',;)", *end))
+		end++;
+	while (end > at + 1 && end[-1] == '.')
+		end--;
+	return base_domain ((bsc_str_t) { at + 1, (size_t) (end - at - 1) });
+}
+
+/* Spam tools invent Message-IDs: the domain rarely matches the From domain. */
+static bool
+original_msgid_mismatch (const bsc_fields_t *orig)
+{
+	bsc_str_t from = domain_of (bsc_fields_find (orig, "From"));
+	bsc_str_t mid = domain_of (bsc_fields_find (orig, "Message-ID"));
+
+	if (!from.len || !mid.len)
+		return false;
+	return !(from.len == mid.len && !g_ascii_strncasecmp (from.ptr, mid.ptr, from.len));
+}
+
 /*
  * Whether the original claims a sender domain that none of the hosts in
  * its Received chain belongs to: mail really sent from a domain passes
@@ -127,7 +155,9 @@ sender_relay_mismatch (const bsc_result_t *r, const bsc_fields_t *orig)
 	for (size_t i = 0; i < r->n_relays; i++)
 		for (int k = 0; k < BSC_RELAY_FIELD_COUNT; k++) {
 			const char *v = r->relays[i].f[k];
-			if (v && k != BSC_RELAY_IP && bsc_str_icase_find ((bsc_str_t) { v, strlen (v) }, want))
+			/* The names the receivers recorded, never the HELO the client chose. */
+			if (v && (k == BSC_RELAY_RDNS || k == BSC_RELAY_BY) &&
+			    bsc_str_icase_find ((bsc_str_t) { v, strlen (v) }, want))
 				return false;
 		}
 	return true;
@@ -173,6 +203,17 @@ compute_facts (bsc_work_t *w)
 		f |= 1ull << BSC_F_MANY_RECIPIENTS;
 	if (sender_relay_mismatch (r, &w->orig))
 		f |= 1ull << BSC_F_SENDER_RELAY_MISMATCH;
+	if (original_msgid_mismatch (&w->orig))
+		f |= 1ull << BSC_F_ORIGINAL_MSGID_MISMATCH;
+	/* RFC 5429 section 2.1: a Sieve "reject" answers with an MDN marked
+	 * "Auto-Submitted: auto-replied (rejected)": the message was refused. */
+	if (f & (1ull << BSC_F_MDN_REPORT)) {
+		const bsc_field_t *as = bsc_fields_find (&w->headers, "Auto-Submitted");
+		if (as && bsc_str_icase_find (as->value, "rejected")) {
+			f &= ~(1ull << BSC_F_MDN_REPORT);
+			f |= 1ull << BSC_F_MDN_REJECT;
+		}
+	}
 	if (r->has_original)
 		f |= 1ull << BSC_F_HAS_ORIGINAL;
 	if (null_sender (&w->headers))
@@ -204,7 +245,8 @@ bsc_classify_finish (bsc_work_t *w)
 	 * (nor take its addresses for failed recipients). */
 	bsc_str_t text = { w->text ? w->text : "", w->text_len };
 	size_t at = text.len, end = text.len;
-	size_t split = bsc_ruleset_split (w->engine->rules, text, &at, &end);
+	bsc_rule_run_t run = { 0 };
+	size_t split = bsc_ruleset_split (w->engine->rules, text, &r->arena, &run, &at, &end);
 	if (split != SIZE_MAX && !r->has_original)
 		bsc_original_from_quoted (w, text.ptr + end, text.len - end);
 
@@ -221,7 +263,6 @@ bsc_classify_finish (bsc_work_t *w)
 		.split_match = { text.ptr + at, end - at },
 	};
 	bsc_xrcpts_t x = { .max = w->engine->limits[BSC_LIMIT_RECIPIENTS] };
-	bsc_rule_run_t run = { 0 };
 	const bsc_ruleset_t *rules = w->engine->rules;
 	if (!bsc_ruleset_run (rules, &facts, &r->arena, &run, BSC_PASS_VERDICT, &r->hits, &x))
 		return BSC_ENOMEM;

@@ -51,7 +51,7 @@ hash3 (const unsigned char *p)
 static bool
 filtered (const bsc_rule_t *r)
 {
-	return r->type == BSC_R_BODY && r->code;
+	return (r->type == BSC_R_BODY || r->type == BSC_R_SPLIT) && r->code;
 }
 
 static bool

@@ -381,6 +381,23 @@ run_rules (eval_ctx_t *c, uint8_t *fired, unsigned passes, bsc_hits_t *hits)
 	return true;
 }
 
+/*
+ * The fired table and the prefilter's answer outlive one pass: a later
+ * pass's meta rules read what the earlier passes found.  The answer for a
+ * text also holds for any beginning of it (the split's report region).
+ */
+static bool
+run_prepare (const bsc_ruleset_t *rs, bsc_str_t text, bsc_arena_t *arena, bsc_rule_run_t *run)
+{
+	if (run->fired)
+		return true;
+	if (!(run->fired = bsc_arena_alloc (arena, 2 * rs->n_rules)))
+		return false;
+	memset (run->fired, 0, 2 * rs->n_rules);
+	run->cand = run->fired + rs->n_rules;
+	return bsc_prefilter_scan (rs->pf, text, arena, run->cand);
+}
+
 bool
 bsc_ruleset_run (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t *arena,
 		 bsc_rule_run_t *run, unsigned passes, bsc_hits_t *hits, bsc_xrcpts_t *x)
@@ -392,16 +409,8 @@ bsc_ruleset_run (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t 
 		return true;
 	if (!(passes & rs->passes))
 		return true; /* no rule in these passes: not even the prefilter */
-	/* The fired table and the prefilter's answer outlive one pass: a
-	 * later pass's meta rules read what the earlier passes found. */
-	if (!run->fired) {
-		if (!(run->fired = bsc_arena_alloc (arena, 2 * rs->n_rules)))
-			return false;
-		memset (run->fired, 0, 2 * rs->n_rules);
-		run->cand = run->fired + rs->n_rules;
-		if (!bsc_prefilter_scan (rs->pf, facts->text, arena, run->cand))
-			return false;
-	}
+	if (!run_prepare (rs, facts->text, arena, run))
+		return false;
 	c.cand = run->cand;
 	/* One match data per call, sized for the rule with most groups, so extraction can read them. */
 	if (!(c.md = pcre2_match_data_create (rs->max_groups + 1, NULL)))
@@ -427,16 +436,22 @@ bsc_ruleset_run (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t 
  * Out of memory reads as no split: the report is then matched whole.
  */
 size_t
-bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, size_t *at, size_t *end)
+bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, bsc_arena_t *arena, bsc_rule_run_t *run,
+		   size_t *at, size_t *end)
 {
 	const char *subject = text.ptr ? text.ptr : "";
 	size_t best = SIZE_MAX, best_at = text.len, best_end = text.len;
 	pcre2_match_data *md;
+	const uint8_t *cand = NULL;
 
+	if (rs && rs->compiled && run && arena && run_prepare (rs, text, arena, run))
+		cand = run->cand;
 	if (rs && rs->compiled && rs->n_splits && (md = pcre2_match_data_create (1, NULL))) {
 		for (size_t k = 0; k < rs->n_splits && best_at > 0; k++) {
 			const bsc_rule_t *r = &rs->rules[rs->splits[k]];
 			const PCRE2_SIZE *ov;
+			if (cand && !cand[rs->splits[k]])
+				continue; /* its literal is not in the text */
 			if (pcre2_match (r->code, (PCRE2_SPTR) subject, text.len, 0, 0, md, rs->mctx) < 0)
 				continue;
 			ov = pcre2_get_ovector_pointer (md);

@@ -150,6 +150,8 @@ static const char *const fact_names[] = {
 	"our_sender",
 	"many_recipients",
 	"sender_relay_mismatch",
+	"original_msgid_mismatch",
+	"mdn_reject",
 };
 _Static_assert (sizeof fact_names / sizeof fact_names[0] == BSC_F_COUNT,
 		"one fact name per bsc_fact_t");

@@ -353,6 +353,7 @@ typedef struct block {
 typedef struct expect {
 	block_t *blocks;
 	size_t n, cap;
+	char *config; /* "config FILE" before the first block: a site config for this file */
 } expect_t;
 
 static void
@@ -367,6 +368,8 @@ expect_free (expect_t *x)
 	}
 	free (x->blocks);
 	x->blocks = NULL;
+	free (x->config);
+	x->config = NULL;
 	x->n = x->cap = 0;
 }
 
@@ -434,6 +437,15 @@ expect_parse (const char *text, size_t len, const char *shown, stats_t *st, expe
 		while (k[kl] && !isspace ((unsigned char) k[kl]))
 			kl++;
 
+		if (kl == 6 && strncmp (k, "config", 6) == 0 && cur == NULL && !todo && !x->config) {
+			const char *v = k + 6 + strspn (k + 6, " \t");
+			if (*v) {
+				x->config = xmalloc (strlen (v) + 1);
+				strcpy (x->config, v);
+				free (s);
+				continue;
+			}
+		}
 		if (kl == 7 && strncmp (k, "message", 7) == 0) {
 			long idx;
 
@@ -883,10 +895,48 @@ expect_path_for (const char *path)
 	return out;
 }
 
+static const char *rules_dir; /* --rules, for engines built for one file */
+
+/*
+ * An engine with the site config a .expect names ("config FILE", relative
+ * to the .expect's folder): origin cases need their own "we".  NULL (and
+ * a failed check) when it cannot be built.
+ */
+static bsc_engine_t *
+engine_for_config (stats_t *st, const char *xpath, const char *file)
+{
+	const char *slash = strrchr (xpath, '/');
+	size_t dir = slash ? (size_t) (slash - xpath) + 1 : 0;
+	char *path = xmalloc (dir + strlen (file) + 1);
+	bsc_options_t *o = bsc_options_new ();
+	bsc_config_t *cfg = bsc_config_new ();
+	bsc_engine_t *e = NULL;
+	bsc_error_t err;
+	bsc_status_t rc;
+
+	memcpy (path, xpath, dir);
+	strcpy (path + dir, file);
+	memset (&err, 0, sizeof err);
+	if (!o || !cfg)
+		rc = BSC_ENOMEM;
+	else if ((rc = bsc_config_load_file (cfg, path, &err)) == BSC_OK &&
+		 (!rules_dir || (rc = bsc_options_set_rules_dir (o, rules_dir)) == BSC_OK) &&
+		 (rc = bsc_options_set_config (o, cfg)) == BSC_OK)
+		rc = bsc_engine_new (o, &e, &err);
+	if (rc != BSC_OK)
+		report (st, 0, 0, xpath, "config %s: %s %s:%d: %s", file, bsc_strerror (rc),
+			err.source, err.line, err.text);
+	free (path);
+	bsc_options_free (o);
+	bsc_config_free (cfg);
+	return e;
+}
+
 /* Checks one mail file (@path) shown as @shown. */
 static void
 run_file (const bsc_engine_t *engine, stats_t *st, const char *path, const char *shown)
 {
+	bsc_engine_t *own = NULL;
 	char *buf, *xbuf, *xpath, *xshown;
 	size_t len, xlen;
 	msgs_t msgs = { 0 };
@@ -915,6 +965,11 @@ run_file (const bsc_engine_t *engine, stats_t *st, const char *path, const char 
 	}
 	expect_parse (xbuf, xlen, xshown, st, &x);
 	free (xbuf);
+	if (x.config) {
+		if (!(own = engine_for_config (st, xpath, x.config)))
+			goto out;
+		engine = own;
+	}
 
 	if (msgs.n == 0)
 		report (st, 0, 0, shown, "holds no message");
@@ -958,6 +1013,7 @@ run_file (const bsc_engine_t *engine, stats_t *st, const char *path, const char 
 		bsc_result_free (r);
 	}
 out:
+	bsc_engine_free (own);
 	expect_free (&x);
 	msgs_free (&msgs);
 	free (xpath);
@@ -1130,6 +1186,7 @@ main (int argc, char **argv)
 		fprintf (stderr, "corpus-runner: out of memory\n");
 		return 2;
 	}
+	rules_dir = rules;
 	if (rules && (rc = bsc_options_set_rules_dir (opts, rules)) != BSC_OK) {
 		fprintf (stderr, "corpus-runner: --rules %s: %s\n", rules, bsc_strerror (rc));
 		status = 2;

@@ -137,7 +137,7 @@ run (const bsc_ruleset_t *rs, const message_t *m, outcome_t *out)
 	if (m->report) {
 		size_t at, end;
 		facts.split_rule = bsc_ruleset_split (rs, (bsc_str_t) { m->report, strlen (m->report) },
-						      &at, &end);
+						      NULL, NULL, &at, &end);
 		facts.text = (bsc_str_t) { m->report, at };
 		facts.split_match = (bsc_str_t) { m->report + at, end - at };
 	}
@@ -545,7 +545,7 @@ test_split_case (void **state)
 
 	if (!rs)
 		fail_msg ("rules refused: %s:%d:%d: %s", err.source, err.line, err.column, err.text);
-	i = bsc_ruleset_split (rs, text, &at, &end);
+	i = bsc_ruleset_split (rs, text, NULL, NULL, &at, &end);
 	if (!c->rule) {
 		assert_true (i == SIZE_MAX);
 	} else {
@@ -929,10 +929,10 @@ test_api_edges (void **state)
 	bsc_ruleset_free (NULL);
 	assert_int_equal (bsc_ruleset_count (NULL), 0);
 	/* Splitting without a (compiled) set: nothing matched, at and end at the text's end. */
-	assert_true (bsc_ruleset_split (NULL, abc, &at, &end) == SIZE_MAX);
+	assert_true (bsc_ruleset_split (NULL, abc, NULL, NULL, &at, &end) == SIZE_MAX);
 	assert_int_equal (at, 3);
 	assert_int_equal (end, 3);
-	assert_true (bsc_ruleset_split (rs, abc, NULL, NULL) == SIZE_MAX);
+	assert_true (bsc_ruleset_split (rs, abc, NULL, NULL, NULL, NULL) == SIZE_MAX);
 	/* Not compiled yet: nothing runs, nothing fails. */
 	bsc_arena_init (&arena);
 	assert_true (bsc_ruleset_run (rs, &facts, &arena, &(bsc_rule_run_t) { 0 }, BSC_PASS_ALL, &hits, NULL));
@@ -954,7 +954,7 @@ test_api_edges (void **state)
 	/* An eval with no fields at all. */
 	assert_true (bsc_ruleset_run (rs, &facts, &arena, &(bsc_rule_run_t) { 0 }, BSC_PASS_ALL, &hits, NULL));
 	assert_int_equal (hits.n, 0);
-	assert_true (bsc_ruleset_split (rs, abc, NULL, NULL) == SIZE_MAX);
+	assert_true (bsc_ruleset_split (rs, abc, NULL, NULL, NULL, NULL) == SIZE_MAX);
 	bsc_arena_release (&arena);
 	bsc_ruleset_free (rs);
 }
@@ -1039,7 +1039,7 @@ test_split_hit_points (void **state)
 	bsc_hits_t hits = { 0 };
 	size_t at, end;
 
-	facts.split_rule = bsc_ruleset_split (rs, text, &at, &end);
+	facts.split_rule = bsc_ruleset_split (rs, text, NULL, NULL, &at, &end);
 	assert_string_equal (rs->rules[facts.split_rule].name, "S");
 	facts.text = (bsc_str_t) { report, at };
 	facts.split_match = (bsc_str_t) { report + at, end - at };
@@ -1072,7 +1072,7 @@ test_split_match_truncated (void **state)
 		report[n++] = '\xa9';
 	}
 	report[n++] = '\n';
-	facts.split_rule = bsc_ruleset_split (rs, (bsc_str_t) { report, n }, &at, &end);
+	facts.split_rule = bsc_ruleset_split (rs, (bsc_str_t) { report, n }, NULL, NULL, &at, &end);
 	assert_int_equal (at, 2);
 	assert_int_equal (end, n - 1);
 	facts.split_match = (bsc_str_t) { report + at, end - at };
@@ -1226,8 +1226,8 @@ eval_thread (void *p)
 	for (int i = 0; i < 300; i++) {
 		bsc_facts_t facts = { .headers = &headers, .facts = F (BSC_F_DSN_REPORT) };
 		size_t at, end;
-		facts.split_rule = bsc_ruleset_split (a->rs, (bsc_str_t) { text, sizeof text - 1 },
-						      &at, &end);
+		facts.split_rule = bsc_ruleset_split (a->rs, (bsc_str_t) { text, sizeof text - 1 }, NULL,
+						      NULL, &at, &end);
 		facts.text = (bsc_str_t) { text, at };
 		facts.split_match = (bsc_str_t) { text + at, end - at };
 		if (!eval_thread_once (a->rs, &facts, i % 2 == 0))
