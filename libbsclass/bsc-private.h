@@ -181,6 +181,7 @@ typedef enum bsc_fact {
 	BSC_F_SENDER_RELAY_MISMATCH, /* the original's From domain appears in none of its relays */
 	BSC_F_ORIGINAL_MSGID_MISMATCH, /* the original's Message-ID domain is not its From domain */
 	BSC_F_MDN_REJECT,          /* an MDN of a Sieve "reject" (RFC 5429): a refusal, a bounce */
+	BSC_F_RELAY_DYNAMIC,       /* the original passed a public host with no or a dynamic-looking name */
 	BSC_F_COUNT
 } bsc_fact_t;
 
@@ -333,6 +334,7 @@ typedef struct bsc_rcpt {
 
 typedef struct bsc_relay {
 	const char *f[BSC_RELAY_FIELD_COUNT];
+	bool auth; /* an authenticated submission ("with ESMTPSA", "authenticated") */
 } bsc_relay_t;
 
 struct bsc_result {
@@ -391,6 +393,8 @@ void bsc_original_from_fields (bsc_result_t *r, const bsc_fields_t *fields);
 
 /* Parses one Received: value into a relay (fields copied to @arena). */
 bool bsc_received_parse (bsc_arena_t *arena, bsc_str_t value, bsc_relay_t *out);
+/* A public host without a name or with an address-pool name, not an authenticated submission. */
+bool bsc_relay_dynamic (const bsc_relay_t *rel);
 
 /* RFC 2047-decodes a raw header value into UTF-8 in @arena. */
 char *bsc_header_decode (bsc_arena_t *arena, bsc_str_t raw);

@@ -203,6 +203,9 @@ compute_facts (bsc_work_t *w)
 		f |= 1ull << BSC_F_MANY_RECIPIENTS;
 	if (sender_relay_mismatch (r, &w->orig))
 		f |= 1ull << BSC_F_SENDER_RELAY_MISMATCH;
+	for (size_t i = 0; i < r->n_relays; i++)
+		if (bsc_relay_dynamic (&r->relays[i]))
+			f |= 1ull << BSC_F_RELAY_DYNAMIC;
 	if (original_msgid_mismatch (&w->orig))
 		f |= 1ull << BSC_F_ORIGINAL_MSGID_MISMATCH;
 	/* RFC 5429 section 2.1: a Sieve "reject" answers with an MDN marked
@@ -245,8 +248,9 @@ bsc_classify_finish (bsc_work_t *w)
 	 * (nor take its addresses for failed recipients). */
 	bsc_str_t text = { w->text ? w->text : "", w->text_len };
 	size_t at = text.len, end = text.len;
-	bsc_rule_run_t run = { 0 };
-	size_t split = bsc_ruleset_split (w->engine->rules, text, &r->arena, &run, &at, &end);
+	/* The prefilter is not worth a pass over the whole text for the few
+	 * split rules: it runs on the report region, for the other rules. */
+	size_t split = bsc_ruleset_split (w->engine->rules, text, NULL, NULL, &at, &end);
 	if (split != SIZE_MAX && !r->has_original)
 		bsc_original_from_quoted (w, text.ptr + end, text.len - end);
 
@@ -264,6 +268,7 @@ bsc_classify_finish (bsc_work_t *w)
 	};
 	bsc_xrcpts_t x = { .max = w->engine->limits[BSC_LIMIT_RECIPIENTS] };
 	const bsc_ruleset_t *rules = w->engine->rules;
+	bsc_rule_run_t run = { 0 };
 	if (!bsc_ruleset_run (rules, &facts, &r->arena, &run, BSC_PASS_VERDICT, &r->hits, &x))
 		return BSC_ENOMEM;
 	bsc_verdict_decide (r);

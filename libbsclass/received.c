@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include <glib.h>
+
 #include "bsc-private.h"
 
 typedef struct {
@@ -212,9 +214,85 @@ bsc_received_parse (bsc_arena_t *a, bsc_str_t v, bsc_relay_t *out)
 		size_t j = (size_t) (by - v.ptr);
 		out->f[BSC_RELAY_BY] = copy (a, host_name (word_at (v, &j)));
 	}
+	/* RFC 3848: "with ESMTPA/ESMTPSA/LMTPA..." marks an authenticated
+	 * submission: a user's own machine, whatever its name. */
+	out->auth = bsc_str_icase_find (v, "ESMTPA") || bsc_str_icase_find (v, "ESMTPSA") ||
+		    bsc_str_icase_find (v, "LMTPA") || bsc_str_icase_find (v, "LMTPSA") ||
+		    bsc_str_icase_find (v, "authenticated");
 	out->f[BSC_RELAY_HELO] = copy (a, helo);
 	out->f[BSC_RELAY_RDNS] = copy (a, rdns);
 	out->f[BSC_RELAY_IP] = copy (a, ip);
 	return out->f[BSC_RELAY_HELO] || out->f[BSC_RELAY_RDNS] || out->f[BSC_RELAY_IP] ||
 	       out->f[BSC_RELAY_BY];
+}
+
+/* RFC 1918, loopback, link-local and unique-local addresses. */
+static bool
+private_ip (const uint8_t ip[16])
+{
+	static const uint8_t v4map[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (!memcmp (ip, v4map, 12)) {
+		const uint8_t *a = ip + 12;
+		return a[0] == 10 || a[0] == 127 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+		       (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254);
+	}
+	static const uint8_t loop[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	return !memcmp (ip, loop, 16) || (ip[0] & 0xfe) == 0xfc || (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80);
+}
+
+/*
+ * Whether a reverse name looks like an address pool rather than a mail
+ * server: four numbers in a row ("203-0-113-5.pool.example.net") or a
+ * label saying so ("dsl", "dyn", "dhcp", "pool", "ppp", "cable", ...)
+ * followed by digits, as access providers name their customers.
+ */
+static bool
+dynamic_name (const char *name)
+{
+	static const char *const words[] = { "dsl", "dyn", "dynamic", "dynip", "dhcp", "pool", "ppp",
+					     "pppoe", "cable", "cust", "customer", "static-ip",
+					     "staticip", "dialup", "dial-up", "dial", "broadband",
+					     "bredband", "hsd", "residential" };
+	int run = 0;
+
+	for (const char *p = name; *p;) {
+		size_t d = strspn (p, "0123456789");
+		if (d >= 1 && d <= 3 && (p[d] == '.' || p[d] == '-')) {
+			if (++run == 4)
+				return true;
+			p += d + 1;
+			continue;
+		}
+		if (d >= 1 && d <= 3 && run == 3)
+			return true; /* the fourth number ends the name */
+		run = 0;
+		p += d ? d : 1;
+	}
+	for (const char *p = name; *p; p++) {
+		if (p != name && p[-1] != '.' && p[-1] != '-')
+			continue;
+		for (size_t k = 0; k < sizeof (words) / sizeof (words[0]); k++) {
+			size_t n = strlen (words[k]);
+			if (g_ascii_strncasecmp (p, words[k], n))
+				continue;
+			const char *q = p + n;
+			if (*q == '.' || *q == '-')
+				q++;
+			if (*q >= '0' && *q <= '9')
+				return true;
+		}
+	}
+	return false;
+}
+
+bool
+bsc_relay_dynamic (const bsc_relay_t *rel)
+{
+	const char *ip = rel->f[BSC_RELAY_IP], *rdns = rel->f[BSC_RELAY_RDNS];
+	uint8_t addr[16];
+
+	if (rel->auth || !ip || !bsc_ip_parse (ip, strlen (ip), addr) || private_ip (addr))
+		return false;
+	return !rdns || dynamic_name (rdns);
 }

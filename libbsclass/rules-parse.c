@@ -152,6 +152,7 @@ static const char *const fact_names[] = {
 	"sender_relay_mismatch",
 	"original_msgid_mismatch",
 	"mdn_reject",
+	"relay_dynamic",
 };
 _Static_assert (sizeof fact_names / sizeof fact_names[0] == BSC_F_COUNT,
 		"one fact name per bsc_fact_t");
