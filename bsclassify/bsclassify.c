@@ -123,7 +123,8 @@ static const char usage_text[] =
 	"\n"
 	"Output:\n"
 	"  -f, --format=FORMAT     text (default) or json (one JSON object per line)\n"
-	"      --explain           text format: list every rule that fired\n"
+	"      --explain           evaluate every rule and list each that fired, with\n"
+	"                          its points and the text it matched (slower)\n"
 	"      --summary           after the run, counts per verdict on standard error\n"
 	"\n"
 	"Rules and site config:\n"
@@ -473,7 +474,10 @@ apply_option (cli_t *cli, int c, const char *arg)
 		cli->summary = 1;
 		return 0;
 	case OPT_EXPLAIN:
+		/* Every rule, also those that cannot change the answer any more. */
 		cli->explain = 1;
+		if (bsc_options_set_explain (cli->options, 1) != BSC_OK)
+			return usage_error ("--explain: %s", bsc_strerror (BSC_EINVAL));
 		return 0;
 	case OPT_LINT:
 		cli->lint = 1;

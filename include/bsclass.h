@@ -220,6 +220,16 @@ BSC_API size_t bsc_options_get_limit (const bsc_options_t *options, bsc_limit_t 
 BSC_API bsc_status_t bsc_options_set_now (bsc_options_t *options, time_t now);
 
 /**
+ * bsc_options_set_explain: with @on non-zero, every rule is evaluated and
+ * listed when it fires, also those that cannot change the answer any
+ * more (rules that would only add points to the kind that has already
+ * won, backscatter heuristics for a message that is no bounce).  Kind,
+ * origin and verdict are the same either way; the score and the rules
+ * listed are complete.  Slower: for bsclassify --explain and rule work.
+ */
+BSC_API bsc_status_t bsc_options_set_explain (bsc_options_t *options, int on);
+
+/**
  * bsc_default_rules_dir: where `make install` put the shipped rules.
  * Returns: borrowed static text.
  */

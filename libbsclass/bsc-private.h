@@ -125,6 +125,7 @@ bool bsc_cidr_match (const bsc_cidr_t *net, const uint8_t ip[16]);
 
 struct bsc_options {
 	time_t now;
+	bool explain;
 	char *rules_dir;
 	char **rule_files;
 	size_t n_rule_files;
@@ -275,6 +276,7 @@ size_t bsc_ruleset_count (const bsc_ruleset_t *rs);
 /* What one message's passes share; zero it before the first pass. */
 typedef struct bsc_rule_run {
 	uint8_t *fired; /* per rule, in the arena */
+	uint8_t *done;  /* per rule: evaluated (lazy sub-rules only when a meta rule asks) */
 	uint8_t *cand;  /* the prefilter's answer per rule */
 } bsc_rule_run_t;
 
@@ -300,7 +302,12 @@ enum {
 	BSC_PASS_VERDICT = 1,     /* rules whose points can move the kind or the origin */
 	BSC_PASS_BACKSCATTER = 2, /* rules that only weigh a bounce of unknown origin */
 	BSC_PASS_EXTRACT = 4,     /* extraction rules that give no points */
-	BSC_PASS_ALL = 7
+	/* Rules that only add points to one kind and that nothing reads:
+	 * once that kind has won, they cannot change the answer. */
+	BSC_PASS_MORE_BOUNCE = 8,
+	BSC_PASS_MORE_OOO = 16,
+	BSC_PASS_MORE_CR = 32,
+	BSC_PASS_ALL = 63
 };
 
 
@@ -323,6 +330,7 @@ struct bsc_engine {
 	bsc_config_t *config;
 	size_t limits[BSC_LIMIT_COUNT];
 	time_t now; /* 0: each message's own receipt time */
+	bool explain; /* evaluate every rule (bsc_options_set_explain) */
 	void *parser_options; /* GMimeParserOptions *, owned */
 };
 
@@ -413,6 +421,16 @@ typedef struct bsc_work {
 	size_t parts_seen;
 	bool orig_done;     /* the first embedded original wins */
 } bsc_work_t;
+
+/*
+ * Reads raw message bytes the way GMime's parser will and, when they go
+ * beyond what the walk can use (limits: header fields and bytes, nesting,
+ * parts, content), returns a trimmed malloc'd copy of *@out_len bytes and
+ * notes the limits in @r; NULL when the bytes can go to GMime as they are,
+ * or when out of memory (*@nomem).  prescan.c.
+ */
+char *bsc_prescan (const char *data, size_t len, const size_t *limits, bsc_result_t *r,
+		   size_t *out_len, bool *nomem);
 
 /* Walks a parsed GMime object (GMimeObject *) and fills @w. */
 void bsc_walk (bsc_work_t *w, void *object);

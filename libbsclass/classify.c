@@ -269,9 +269,29 @@ bsc_classify_finish (bsc_work_t *w)
 	bsc_xrcpts_t x = { .max = w->engine->limits[BSC_LIMIT_RECIPIENTS] };
 	const bsc_ruleset_t *rules = w->engine->rules;
 	bsc_rule_run_t run = { 0 };
-	if (!bsc_ruleset_run (rules, &facts, &r->arena, &run, BSC_PASS_VERDICT, &r->hits, &x))
+	if (!bsc_ruleset_run (rules, &facts, &r->arena, &run,
+			      w->engine->explain ? BSC_PASS_ALL : BSC_PASS_VERDICT, &r->hits, &x))
 		return BSC_ENOMEM;
 	bsc_verdict_decide (r);
+	/* Rules that only add points to one kind are skipped when that kind
+	 * has already won: a delivery report known by its structure needs
+	 * none of the text-bounce wording.  Should another kind win with
+	 * them, the skipped ones run too, so the answer never depends on
+	 * the shortcut (only the score and the rules listed do). */
+	static const unsigned more[] = { 0, BSC_PASS_MORE_BOUNCE, BSC_PASS_MORE_OOO,
+					 BSC_PASS_MORE_CR };
+	unsigned skipped = r->kind != BSC_KIND_NORMAL ? more[r->kind] : 0;
+	if (!bsc_ruleset_run (rules, &facts, &r->arena, &run,
+			      (BSC_PASS_MORE_BOUNCE | BSC_PASS_MORE_OOO | BSC_PASS_MORE_CR) & ~skipped,
+			      &r->hits, &x))
+		return BSC_ENOMEM;
+	bsc_verdict_decide (r);
+	if (skipped && more[r->kind] != skipped) {
+		if (!bsc_ruleset_run (rules, &facts, &r->arena, &run, skipped, &r->hits, &x))
+			return BSC_ENOMEM;
+		bsc_verdict_decide (r);
+		skipped = 0;
+	}
 	/* The heuristics weigh only bounces whose origin no proof settled. */
 	if (r->kind == BSC_KIND_BOUNCE && r->origin == BSC_ORIGIN_UNKNOWN) {
 		if (!bsc_ruleset_run (rules, &facts, &r->arena, &run, BSC_PASS_BACKSCATTER, &r->hits, &x))
@@ -282,8 +302,11 @@ bsc_classify_finish (bsc_work_t *w)
 	 * delivery-status part named the recipients (X-Failed-Recipients
 	 * names them without status: the text fills that in). */
 	if (r->kind == BSC_KIND_BOUNCE && !dsn_rcpts) {
-		if (!bsc_ruleset_run (rules, &facts, &r->arena, &run, BSC_PASS_EXTRACT, &r->hits, &x))
+		/* Extraction rules may be among the skipped bounce rules. */
+		if (!bsc_ruleset_run (rules, &facts, &r->arena, &run, BSC_PASS_EXTRACT | skipped,
+				      &r->hits, &x))
 			return BSC_ENOMEM;
+		bsc_verdict_decide (r);
 		bsc_extract_apply (w, &x);
 	}
 	return r->arena.failed ? BSC_ENOMEM : BSC_OK;
@@ -355,6 +378,22 @@ bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_resu
 		for (size_t i = 0; i < len; i++)
 			copy[i] = data[i] == '\r' ? '\n' : data[i];
 		data = copy;
+	}
+	/* Hostile input: GMime gets a trimmed copy when the message goes
+	 * beyond what the walk can use (prescan.c: header and part counts,
+	 * nesting, content bytes). */
+	size_t trimmed_len;
+	bool nomem;
+	char *trimmed = bsc_prescan (data, len, engine->limits, r, &trimmed_len, &nomem);
+	if (nomem) {
+		free (copy);
+		bsc_result_free (r);
+		return BSC_ENOMEM;
+	}
+	if (trimmed) {
+		free (copy);
+		data = copy = trimmed;
+		len = trimmed_len;
 	}
 
 	/* GMime reads the bytes in place: a byte array that borrows them,

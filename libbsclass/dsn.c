@@ -229,8 +229,11 @@ recipient_from_group (bsc_result_t *r, const bsc_fields_t *g)
 void
 bsc_dsn_parse (bsc_result_t *r, const char *p, size_t len, const size_t *limits, bsc_fields_t *all)
 {
-	const char *end = p + len;
 	size_t max_fields = limits[BSC_LIMIT_HEADERS];
+
+	if (!p || !len) /* an empty part's bytes may be NULL: no pointer arithmetic on it */
+		return;
+	const char *end = p + len;
 
 	while (p < end) {
 		bsc_fields_t g = { 0 };

@@ -48,6 +48,7 @@ bsc_engine_new (const bsc_options_t *options, bsc_engine_t **out, bsc_error_t *e
 		goto done;
 	memcpy (e->limits, options->limits, sizeof (e->limits));
 	e->now = options->now;
+	e->explain = options->explain;
 	e->config = options->config ? bsc_config_copy (options->config) : bsc_config_new ();
 	if (!e->config || !(e->rules = bsc_ruleset_new ()))
 		goto done;

@@ -374,7 +374,8 @@ parse_alt (lx_t *x)
 
 	for (;;) {
 		litset_t s = parse_seq (x);
-		if (s.none || x->give_up || all.n + s.n > MAX_ALTS) {
+		/* Once the union is lost, later alternatives are freed too (they leaked). */
+		if (s.none || x->give_up || all.none || all.n + s.n > MAX_ALTS) {
 			set_clear (&s);
 			all.none = true;
 		}

@@ -125,3 +125,12 @@ bsc_options_set_now (bsc_options_t *o, time_t now)
 	o->now = now;
 	return BSC_OK;
 }
+
+bsc_status_t
+bsc_options_set_explain (bsc_options_t *o, int on)
+{
+	if (!o)
+		return BSC_EINVAL;
+	o->explain = on != 0;
+	return BSC_OK;
+}

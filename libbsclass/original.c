@@ -50,6 +50,8 @@ bsc_original_from_bytes (bsc_result_t *r, const char *p, size_t len, const size_
 {
 	const char *end;
 
+	if (!p || !len) /* an empty part's bytes may be NULL: no pointer arithmetic on it */
+		return;
 	if (len > limits[BSC_LIMIT_ORIGINAL_BYTES]) {
 		len = limits[BSC_LIMIT_ORIGINAL_BYTES];
 		bsc_result_add_note (r, "limit: original-bytes");

@@ -22,6 +22,8 @@ typedef struct eval_ctx {
 	bsc_str_t *dec_original;
 	const uint8_t *cand;     /* body rules whose literal is in the text (prefilter.c) */
 	uint32_t *keys[3];       /* bsc_name_key() of each field of headers, dsn, original */
+	bsc_rule_run_t *run;     /* fired and evaluated tables */
+	bool oom;                /* a lazy evaluation ran out of memory */
 } eval_ctx_t;
 
 static bool
@@ -283,29 +285,80 @@ eval_plain (eval_ctx_t *c, size_t i, bool *fired, bsc_str_t *m)
 	}
 }
 
-/* Meta rules read the fired table of the rules before them in evaluation order. */
+/*
+ * A lazy sub-rule is evaluated only when a meta rule needs its value
+ * (rules-parse.c marks them): "__BODY_WORDS && __FROM_DAEMON" runs no
+ * regex over the text when the message is not from a daemon.
+ */
+static bool eval_meta (eval_ctx_t *c, const bsc_rule_t *r);
+
 static bool
-eval_meta (const bsc_rule_t *r, const uint8_t *fired)
+force (eval_ctx_t *c, int32_t ref)
 {
-	bool stack[BSC_META_STACK];
+	bsc_str_t m = { NULL, 0 };
+	bool f = false;
+
+	if (c->run->done[ref])
+		return c->run->fired[ref];
+	if ((size_t) ref >= c->rs->n_plain)
+		f = eval_meta (c, &c->rs->rules[ref]);
+	else if (!eval_plain (c, (size_t) ref, &f, &m))
+		c->oom = true;
+	c->run->fired[ref] = f;
+	c->run->done[ref] = 1;
+	return f;
+}
+
+/* An operand of a meta expression: a value, or a rule not evaluated yet. */
+typedef struct {
+	int32_t ref; /* the rule, or -1 for a known value */
+	bool val;    /* the known value */
+	bool neg;    /* negate what the rule gives */
+	uint8_t cost;
+} operand_t;
+
+static bool
+operand_value (eval_ctx_t *c, const operand_t *o)
+{
+	return (o->ref < 0 ? o->val : force (c, o->ref)) != o->neg;
+}
+
+/*
+ * Meta rules read the fired table of the rules before them in evaluation
+ * order.  && and || look at the cheaper operand first and skip the other
+ * when the first decides; the answer is the same either way.
+ */
+static bool
+eval_meta (eval_ctx_t *c, const bsc_rule_t *r)
+{
+	operand_t stack[BSC_META_STACK];
 	int sp = 0;
 
 	for (size_t i = 0; i < r->n_ops; i++) {
 		int32_t op = r->ops[i];
 		if (op >= 0) {
+			const bsc_rule_t *x = &c->rs->rules[op];
 			if (sp == BSC_META_STACK)
 				return false;
-			stack[sp++] = fired[op];
+			if (c->run->done[op])
+				stack[sp++] = (operand_t) { -1, c->run->fired[op], false, 0 };
+			else
+				stack[sp++] = (operand_t) { op, false, false, x->cost };
 		} else if (op == BSC_META_NOT && sp >= 1) {
-			stack[sp - 1] = !stack[sp - 1];
+			stack[sp - 1].neg = !stack[sp - 1].neg;
 		} else if (sp >= 2) {
-			bool b = stack[--sp];
-			stack[sp - 1] = op == BSC_META_AND ? stack[sp - 1] && b : stack[sp - 1] || b;
+			operand_t b = stack[--sp], a = stack[sp - 1];
+			operand_t *first = b.ref < 0 || (a.ref >= 0 && b.cost < a.cost) ? &b : &a;
+			operand_t *second = first == &a ? &b : &a;
+			bool v = operand_value (c, first);
+			if (op == BSC_META_AND ? v : !v)
+				v = operand_value (c, second);
+			stack[sp - 1] = (operand_t) { -1, v, false, 0 };
 		} else {
 			return false;
 		}
 	}
-	return sp == 1 && stack[0];
+	return sp == 1 && operand_value (c, &stack[0]);
 }
 
 /* At most BSC_MATCH_KEEP bytes, not cutting a UTF-8 sequence in two. */
@@ -358,7 +411,7 @@ add_hit (eval_ctx_t *c, bsc_hits_t *hits, const bsc_rule_t *r, bsc_str_t m)
 	} while (0)
 
 static bool
-run_rules (eval_ctx_t *c, uint8_t *fired, unsigned passes, bsc_hits_t *hits)
+run_rules (eval_ctx_t *c, unsigned passes, bsc_hits_t *hits)
 {
 	const bsc_ruleset_t *rs = c->rs;
 
@@ -366,15 +419,18 @@ run_rules (eval_ctx_t *c, uint8_t *fired, unsigned passes, bsc_hits_t *hits)
 		const bsc_rule_t *r = &rs->rules[i];
 		bsc_str_t m = { NULL, 0 };
 		bool f;
-		if (!(passes & r->pass))
+		if (!(passes & r->pass) || r->lazy || c->run->done[i])
 			continue;
 		if (i < rs->n_plain) {
 			if (!eval_plain (c, i, &f, &m))
 				return false;
 		} else {
-			f = eval_meta (r, fired);
+			f = eval_meta (c, r);
+			if (c->oom)
+				return false;
 		}
-		fired[i] = f;
+		c->run->fired[i] = f;
+		c->run->done[i] = 1;
 		if (f && r->report && !add_hit (c, hits, r, m))
 			return false;
 	}
@@ -391,10 +447,11 @@ run_prepare (const bsc_ruleset_t *rs, bsc_str_t text, bsc_arena_t *arena, bsc_ru
 {
 	if (run->fired)
 		return true;
-	if (!(run->fired = bsc_arena_alloc (arena, 2 * rs->n_rules)))
+	if (!(run->fired = bsc_arena_alloc (arena, 3 * rs->n_rules)))
 		return false;
-	memset (run->fired, 0, 2 * rs->n_rules);
-	run->cand = run->fired + rs->n_rules;
+	memset (run->fired, 0, 3 * rs->n_rules);
+	run->done = run->fired + rs->n_rules;
+	run->cand = run->done + rs->n_rules;
 	return bsc_prefilter_scan (rs->pf, text, arena, run->cand);
 }
 
@@ -412,11 +469,12 @@ bsc_ruleset_run (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t 
 	if (!run_prepare (rs, facts->text, arena, run))
 		return false;
 	c.cand = run->cand;
+	c.run = run;
 	/* One match data per call, sized for the rule with most groups, so extraction can read them. */
 	if (!(c.md = pcre2_match_data_create (rs->max_groups + 1, NULL)))
 		return false;
 	size_t hits_before = hits->n, x_before = x ? x->n : 0;
-	ok = run_rules (&c, run->fired, passes, hits);
+	ok = run_rules (&c, passes, hits);
 	pcre2_match_data_free (c.md);
 	if (ok) {
 		MERGE_BY_ORDER (bsc_hit_t, arena, hits->v, hits_before, hits->n);

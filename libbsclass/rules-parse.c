@@ -480,7 +480,9 @@ expect_end (parser_t *ps, const char *what)
 {
 	if (rest_is_empty (ps))
 		return BSC_OK;
-	return perr (ps, ps->p, "unexpected text after %s: '%.40s'", what, ps->p);
+	/* The line is not NUL-terminated: quote at most 40 bytes of it, never past its end. */
+	int n = ps->end - ps->p < 40 ? (int) (ps->end - ps->p) : 40;
+	return perr (ps, ps->p, "unexpected text after %s: '%.*s'", what, n, ps->p);
 }
 
 /* The next run of non-blank characters; empty at the end or at a comment. */
@@ -1613,7 +1615,10 @@ make_match_context (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits)
  *    origin only (nothing else reads those points);
  *  - nothing, for an extraction rule: BSC_PASS_EXTRACT, run only when the
  *    recipients of a text bounce are wanted;
- *  - nothing otherwise (informational rules): BSC_PASS_VERDICT.
+ *  - nothing otherwise (informational rules): BSC_PASS_VERDICT;
+ *  - only positive points to one kind, and read by no meta rule:
+ *    BSC_PASS_MORE_BOUNCE (_OOO, _CR), skipped once that kind has won
+ *    without them (more points for the winner cannot change the answer).
  */
 static bool
 assign_passes (bsc_ruleset_t *rs)
@@ -1632,9 +1637,49 @@ assign_passes (bsc_ruleset_t *rs)
 				infl[r->ops[k]] |= infl[i];
 	}
 	rs->passes = 0;
+	bool *read = calloc (rs->n_rules ? rs->n_rules : 1, sizeof (bool));
+	if (!read) {
+		free (infl);
+		return false;
+	}
+	for (size_t i = rs->n_plain; i < rs->n_rules; i++)
+		for (size_t k = 0; k < rs->rules[i].n_ops; k++)
+			if (rs->rules[i].ops[k] >= 0)
+				read[rs->rules[i].ops[k]] = true;
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		bsc_rule_t *r = &rs->rules[i];
-		if (infl[i] & ~(1u << BSC_T_BACKSCATTER))
+		bool points = false;
+		for (int t = 0; t < BSC_T_COUNT; t++)
+			points |= r->points[t] != 0.0;
+		r->cost = r->type == BSC_R_EVAL ? 0 : r->type == BSC_R_BODY ? 2 : 1;
+		r->lazy_depth = 0;
+		if (r->type == BSC_R_META) {
+			/* A meta rule costs what its dearest operand costs; a lazy
+			 * one is as deep as the lazy meta rules it reads, plus one. */
+			r->cost = 0;
+			for (size_t k = 0; k < r->n_ops; k++) {
+				const bsc_rule_t *o = r->ops[k] >= 0 ? &rs->rules[r->ops[k]] : NULL;
+				if (o && o->cost > r->cost)
+					r->cost = o->cost;
+				if (o && o->lazy && o->lazy_depth + 1 > r->lazy_depth)
+					r->lazy_depth = (uint8_t) (o->lazy_depth + 1);
+			}
+		}
+		/* Split rules fire as bsc_ruleset_split() decided: never lazy.  A
+		 * lazy meta rule is evaluated by recursion: bounded depth. */
+		r->lazy = !r->report && !points && !r->xgroups && read[i] && r->type != BSC_R_SPLIT &&
+			  r->lazy_depth < BSC_LAZY_DEPTH;
+		int only = -1; /* the one kind it adds points to, if that is all it does */
+		if (!read[i]) {
+			static const int kinds[3] = { BSC_T_BOUNCE, BSC_T_OUT_OF_OFFICE,
+						      BSC_T_CHALLENGE_RESPONSE };
+			for (int k = 0; k < 3; k++)
+				if (infl[i] == 1u << kinds[k] && r->points[kinds[k]] > 0.0)
+					only = k;
+		}
+		if (only >= 0)
+			r->pass = (uint8_t) (BSC_PASS_MORE_BOUNCE << only);
+		else if (infl[i] & ~(1u << BSC_T_BACKSCATTER))
 			r->pass = BSC_PASS_VERDICT;
 		else if (infl[i])
 			r->pass = BSC_PASS_BACKSCATTER;
@@ -1644,6 +1689,7 @@ assign_passes (bsc_ruleset_t *rs)
 			r->pass = BSC_PASS_VERDICT;
 		rs->passes |= r->pass;
 	}
+	free (read);
 	free (infl);
 	return true;
 }

@@ -32,6 +32,8 @@ enum {
 
 /* The RPN stack one meta expression may need; deeper ones are refused. */
 #define BSC_META_STACK 64
+/* Lazy meta rules evaluate each other by recursion, at most this deep. */
+#define BSC_LAZY_DEPTH 32
 
 /* At most this many bytes of matched text are kept in a hit. */
 #define BSC_MATCH_KEEP 200
@@ -70,6 +72,13 @@ typedef struct bsc_rule {
 	 * and those of the meta rules that read it, can change.
 	 */
 	uint8_t pass;
+	/*
+	 * A "__" sub-rule that gives no points and extracts nothing: only
+	 * meta rules read it, so it is evaluated when one needs its value.
+	 */
+	bool lazy;
+	uint8_t lazy_depth;     /* lazy meta rules: how many lazy meta rules deep it reaches */
+	uint8_t cost;           /* 0 eval, 1 header fields, 2 text: which meta operand to try first */
 	/*
 	 * Extraction rules (body rules with named groups, bsc_xfield_t): the
 	 * capture group numbers of field k are xgroups[xoff[k] .. xoff[k + 1]),

@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,7 +510,14 @@ typedef struct ctx {
 	const char *where; /* "corpus/x.mbox#2" */
 	const char *expect_name;
 	const bsc_result_t *r;
+	const bsc_result_t *rx; /* the same message with every rule evaluated */
 } ctx_t;
+
+/* The library skips rules that cannot change the answer; rule checks read
+ * a second engine that evaluates every rule (bsc_options_set_explain). */
+typedef struct engines {
+	bsc_engine_t *fast, *explain;
+} engines_t;
 
 static const char *const rcpt_names[BSC_RCPT_FIELD_COUNT] = {
 	"address", "original_recipient", "status", "action", "reply_code",
@@ -705,11 +713,11 @@ check_recipient_line (ctx_t *c, const line_t *ln, size_t i)
 static void
 check_rule (ctx_t *c, const line_t *ln, int want_fired)
 {
-	size_t n = bsc_result_rule_count (c->r);
+	size_t n = bsc_result_rule_count (c->rx);
 	int fired = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *name = bsc_result_rule_name (c->r, i);
+		const char *name = bsc_result_rule_name (c->rx, i);
 
 		if (name && strcmp (name, ln->value) == 0)
 			fired = 1;
@@ -897,20 +905,38 @@ expect_path_for (const char *path)
 
 static const char *rules_dir; /* --rules, for engines built for one file */
 
+/* Builds the fast and the explaining engine from @o (one of them may fail). */
+static bsc_status_t
+engines_new (bsc_options_t *o, engines_t *e, bsc_error_t *err)
+{
+	bsc_status_t rc = bsc_engine_new (o, &e->fast, err);
+
+	if (rc == BSC_OK && (rc = bsc_options_set_explain (o, 1)) == BSC_OK)
+		rc = bsc_engine_new (o, &e->explain, err);
+	return rc;
+}
+
+static void
+engines_free (engines_t *e)
+{
+	bsc_engine_free (e->fast);
+	bsc_engine_free (e->explain);
+	e->fast = e->explain = NULL;
+}
+
 /*
- * An engine with the site config a .expect names ("config FILE", relative
- * to the .expect's folder): origin cases need their own "we".  NULL (and
- * a failed check) when it cannot be built.
+ * Engines with the site config a .expect names ("config FILE", relative
+ * to the .expect's folder): origin cases need their own "we".  False (and
+ * a failed check) when they cannot be built.
  */
-static bsc_engine_t *
-engine_for_config (stats_t *st, const char *xpath, const char *file)
+static bool
+engines_for_config (stats_t *st, const char *xpath, const char *file, engines_t *e)
 {
 	const char *slash = strrchr (xpath, '/');
 	size_t dir = slash ? (size_t) (slash - xpath) + 1 : 0;
 	char *path = xmalloc (dir + strlen (file) + 1);
 	bsc_options_t *o = bsc_options_new ();
 	bsc_config_t *cfg = bsc_config_new ();
-	bsc_engine_t *e = NULL;
 	bsc_error_t err;
 	bsc_status_t rc;
 
@@ -922,21 +948,23 @@ engine_for_config (stats_t *st, const char *xpath, const char *file)
 	else if ((rc = bsc_config_load_file (cfg, path, &err)) == BSC_OK &&
 		 (!rules_dir || (rc = bsc_options_set_rules_dir (o, rules_dir)) == BSC_OK) &&
 		 (rc = bsc_options_set_config (o, cfg)) == BSC_OK)
-		rc = bsc_engine_new (o, &e, &err);
-	if (rc != BSC_OK)
+		rc = engines_new (o, e, &err);
+	if (rc != BSC_OK) {
 		report (st, 0, 0, xpath, "config %s: %s %s:%d: %s", file, bsc_strerror (rc),
 			err.source, err.line, err.text);
+		engines_free (e);
+	}
 	free (path);
 	bsc_options_free (o);
 	bsc_config_free (cfg);
-	return e;
+	return rc == BSC_OK;
 }
 
 /* Checks one mail file (@path) shown as @shown. */
 static void
-run_file (const bsc_engine_t *engine, stats_t *st, const char *path, const char *shown)
+run_file (const engines_t *engines, stats_t *st, const char *path, const char *shown)
 {
-	bsc_engine_t *own = NULL;
+	engines_t own = { NULL, NULL };
 	char *buf, *xbuf, *xpath, *xshown;
 	size_t len, xlen;
 	msgs_t msgs = { 0 };
@@ -966,9 +994,9 @@ run_file (const bsc_engine_t *engine, stats_t *st, const char *path, const char 
 	expect_parse (xbuf, xlen, xshown, st, &x);
 	free (xbuf);
 	if (x.config) {
-		if (!(own = engine_for_config (st, xpath, x.config)))
+		if (!engines_for_config (st, xpath, x.config, &own))
 			goto out;
-		engine = own;
+		engines = &own;
 	}
 
 	if (msgs.n == 0)
@@ -996,24 +1024,42 @@ run_file (const bsc_engine_t *engine, stats_t *st, const char *path, const char 
 			report (st, 0, 0, where, "has an empty block in %s", xshown);
 			continue;
 		}
-		rc = bsc_classify (engine, msgs.v[m].data, msgs.v[m].len, &r);
-		if (rc != BSC_OK || r == NULL) {
+		bsc_result_t *rx = NULL;
+		rc = bsc_classify (engines->fast, msgs.v[m].data, msgs.v[m].len, &r);
+		if (rc == BSC_OK)
+			rc = bsc_classify (engines->explain, msgs.v[m].data, msgs.v[m].len, &rx);
+		if (rc != BSC_OK || r == NULL || rx == NULL) {
 			/* every expectation of the message fails (todo ones stay todo) */
 			for (size_t li = 0; li < b->n; li++)
 				report (st, 0, b->lines[li].todo, where, "%s: classify failed: %s",
 					b->lines[li].key, bsc_strerror (rc));
 			bsc_result_free (r);
+			bsc_result_free (rx);
 			continue;
 		}
+		/* Skipping rules that cannot change the answer must not change it. */
+		if (bsc_result_kind (r) == bsc_result_kind (rx) &&
+		    bsc_result_origin (r) == bsc_result_origin (rx) &&
+		    bsc_result_verdict (r) == bsc_result_verdict (rx) &&
+		    bsc_result_recipient_count (r) == bsc_result_recipient_count (rx))
+			report (st, 1, 0, where, "same answer with every rule evaluated");
+		else
+			report (st, 0, 0, where, "with every rule evaluated: %s/%s/%s, %zu recipients "
+				"instead of %s/%s/%s, %zu",
+				bsc_kind_name (bsc_result_kind (rx)), bsc_origin_name (bsc_result_origin (rx)),
+				bsc_verdict_name (bsc_result_verdict (rx)), bsc_result_recipient_count (rx),
+				bsc_kind_name (bsc_result_kind (r)), bsc_origin_name (bsc_result_origin (r)),
+				bsc_verdict_name (bsc_result_verdict (r)), bsc_result_recipient_count (r));
 		{
-			ctx_t c = { st, where, xshown, r };
+			ctx_t c = { st, where, xshown, r, rx };
 
 			check_block (&c, b);
 		}
 		bsc_result_free (r);
+		bsc_result_free (rx);
 	}
 out:
-	bsc_engine_free (own);
+	engines_free (&own);
 	expect_free (&x);
 	msgs_free (&msgs);
 	free (xpath);
@@ -1047,7 +1093,7 @@ dir_label (const char *dir)
 
 /* Every *.mbox and *.eml of @dir, in name order; also flags orphan .expect files. */
 static int
-run_dir (const bsc_engine_t *engine, stats_t *st, const char *dir)
+run_dir (const engines_t *engines, stats_t *st, const char *dir)
 {
 	DIR *dh = opendir (dir);
 	struct dirent *de;
@@ -1100,7 +1146,7 @@ run_dir (const bsc_engine_t *engine, stats_t *st, const char *dir)
 			else if (owners > 1)
 				report (st, 0, 0, shown, "shared by a .mbox and an .eml");
 		} else {
-			run_file (engine, st, path, shown);
+			run_file (engines, st, path, shown);
 		}
 		free (path);
 		free (shown);
@@ -1145,7 +1191,7 @@ main (int argc, char **argv)
 	stats_t st = { 0 };
 	bsc_options_t *opts = NULL;
 	bsc_config_t *config = NULL;
-	bsc_engine_t *engine = NULL;
+	engines_t engines = { NULL, NULL };
 	bsc_error_t err;
 	bsc_status_t rc;
 	int first_path = 0, status = 0;
@@ -1213,8 +1259,8 @@ main (int argc, char **argv)
 		}
 	}
 	memset (&err, 0, sizeof err);
-	rc = bsc_engine_new (opts, &engine, &err);
-	if (rc != BSC_OK || engine == NULL) {
+	rc = engines_new (opts, &engines, &err);
+	if (rc != BSC_OK) {
 		print_error ("rules", rc, &err);
 		status = 2;
 		goto done;
@@ -1229,12 +1275,12 @@ main (int argc, char **argv)
 			goto done;
 		}
 		if (S_ISDIR (sb.st_mode)) {
-			if (run_dir (engine, &st, argv[i]) != 0) {
+			if (run_dir (&engines, &st, argv[i]) != 0) {
 				status = 2;
 				goto done;
 			}
 		} else {
-			run_file (engine, &st, argv[i], argv[i]);
+			run_file (&engines, &st, argv[i], argv[i]);
 		}
 	}
 
@@ -1242,7 +1288,7 @@ main (int argc, char **argv)
 		st.failed, st.todo, st.todo_passed);
 	status = st.failed ? 1 : 0;
 done:
-	bsc_engine_free (engine);
+	engines_free (&engines);
 	bsc_options_free (opts);
 	bsc_config_free (config);
 	return status;
