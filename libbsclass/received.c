@@ -216,9 +216,19 @@ bsc_received_parse (bsc_arena_t *a, bsc_str_t v, bsc_relay_t *out)
 	}
 	/* RFC 3848: "with ESMTPA/ESMTPSA/LMTPA..." marks an authenticated
 	 * submission: a user's own machine, whatever its name. */
-	out->auth = bsc_str_icase_find (v, "ESMTPA") || bsc_str_icase_find (v, "ESMTPSA") ||
-		    bsc_str_icase_find (v, "LMTPA") || bsc_str_icase_find (v, "LMTPSA") ||
-		    bsc_str_icase_find (v, "authenticated");
+	const char *with = bsc_str_icase_find (v, " with ");
+	if (with) {
+		bsc_str_t proto = { with + 6, (size_t) (v.ptr + v.len - with - 6) };
+		size_t n = 0;
+		while (n < proto.len && !is_space (proto.ptr[n]) && proto.ptr[n] != ';')
+			n++;
+		/* ESMTPA, ESMTPSA, LMTPA, LMTPSA, UTF8SMTPA ...: ends in "A" after "SMTP"/"LMTP". */
+		out->auth = n >= 5 && (proto.ptr[n - 1] == 'A' || proto.ptr[n - 1] == 'a') &&
+			    (bsc_str_icase_find ((bsc_str_t) { proto.ptr, n }, "SMTP") ||
+			     bsc_str_icase_find ((bsc_str_t) { proto.ptr, n }, "LMTP"));
+	}
+	if (!out->auth)
+		out->auth = bsc_str_icase_find (v, "authenticated") != NULL;
 	out->f[BSC_RELAY_HELO] = copy (a, helo);
 	out->f[BSC_RELAY_RDNS] = copy (a, rdns);
 	out->f[BSC_RELAY_IP] = copy (a, ip);

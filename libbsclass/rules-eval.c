@@ -416,11 +416,12 @@ run_rules (eval_ctx_t *c, unsigned passes, bsc_hits_t *hits)
 	const bsc_ruleset_t *rs = c->rs;
 
 	for (size_t i = 0; i < rs->n_rules; i++) {
+		/* A byte per rule: the loop runs once per pass over every rule. */
+		if (!(passes & rs->run_pass[i]) || c->run->done[i])
+			continue;
 		const bsc_rule_t *r = &rs->rules[i];
 		bsc_str_t m = { NULL, 0 };
 		bool f;
-		if (!(passes & r->pass) || r->lazy || c->run->done[i])
-			continue;
 		if (i < rs->n_plain) {
 			if (!eval_plain (c, i, &f, &m))
 				return false;

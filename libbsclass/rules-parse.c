@@ -371,6 +371,7 @@ bsc_ruleset_free (bsc_ruleset_t *rs)
 	free (rs->sources);
 	free (rs->rules);
 	free (rs->splits);
+	free (rs->run_pass);
 	bsc_prefilter_free (rs->pf);
 	pcre2_match_context_free (rs->mctx);
 	free (rs);
@@ -1689,6 +1690,13 @@ assign_passes (bsc_ruleset_t *rs)
 			r->pass = BSC_PASS_VERDICT;
 		rs->passes |= r->pass;
 	}
+	if (!(rs->run_pass = malloc (rs->n_rules ? rs->n_rules : 1))) {
+		free (read);
+		free (infl);
+		return false;
+	}
+	for (size_t i = 0; i < rs->n_rules; i++)
+		rs->run_pass[i] = rs->rules[i].lazy ? 0 : rs->rules[i].pass;
 	free (read);
 	free (infl);
 	return true;

@@ -112,6 +112,7 @@ struct bsc_ruleset {
 	size_t *splits;         /* the split rules' indexes, in evaluation order */
 	size_t n_splits;
 	unsigned passes;        /* the passes some rule is in */
+	uint8_t *run_pass;      /* per rule: its pass, 0 for lazy rules (compact, for the loop) */
 	pcre2_match_context *mctx;
 	bsc_prefilter_t *pf;    /* which body rules can match a text */
 };
