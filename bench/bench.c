@@ -314,6 +314,31 @@ main (int argc, char **argv)
 		else
 			engine = e;
 	}
+	/*
+	 * The shortcuts (the ordinary-mail pre-scan, skipped rules) must not
+	 * change any answer: compare with an engine that evaluates everything.
+	 */
+	size_t automated = 0, differ = 0;
+	bsc_engine_t *full;
+	bsc_options_set_explain (o, 1);
+	if (bsc_engine_new (o, &full, NULL) != BSC_OK) {
+		fprintf (stderr, "bench: cannot build the explaining engine\n");
+		return 2;
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		bsc_result_t *a = NULL, *b = NULL;
+		bsc_classify (engine, c.v[i].p, c.v[i].len, &a);
+		bsc_classify (full, c.v[i].p, c.v[i].len, &b);
+		if (b && bsc_result_kind (b) != BSC_KIND_NORMAL)
+			automated++;
+		if (!a != !b || (a && (bsc_result_kind (a) != bsc_result_kind (b) ||
+				       bsc_result_verdict (a) != bsc_result_verdict (b) ||
+				       bsc_result_origin (a) != bsc_result_origin (b))))
+			differ++;
+		bsc_result_free (a);
+		bsc_result_free (b);
+	}
+	bsc_engine_free (full);
 	bsc_options_free (o);
 	latencies = calloc (c.n, sizeof (double));
 
@@ -370,6 +395,8 @@ main (int argc, char **argv)
 	if (cli)
 		printf (", bsclassify %ld MB", rss_cli / 1024);
 	printf ("\nclassified %zu of %zu per round\n", classified_ok / (size_t) (runs * 2), c.n);
+	printf ("shortcut check: %zu automated messages (every rule evaluated); %zu messages "
+		"answered differently with the shortcuts\n", automated, differ);
 	bsc_engine_free ((bsc_engine_t *) engine);
 	return 0;
 }

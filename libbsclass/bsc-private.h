@@ -450,6 +450,13 @@ void bsc_verdict_decide (bsc_result_t *r);
 /* What one rule that fired was worth to the decided kind (or origin). */
 double bsc_hit_score (const bsc_result_t *r, const bsc_hit_t *h);
 
+/*
+ * Whether the top header block of a message shows none of the signs that
+ * every automated message carries (ordinary.c): then it is normal mail and
+ * needs no parse.  *@message_id receives the Message-ID seen (a view).
+ */
+bool bsc_looks_ordinary (const char *p, size_t len, bsc_str_t *message_id);
+
 /* GMime is initialised once per process (g_mime_init is not thread-safe). */
 void bsc_gmime_init_once (void);
 

@@ -365,6 +365,21 @@ bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_resu
 		return BSC_EPARSE;
 	if (!(r = bsc_result_new ()))
 		return BSC_ENOMEM;
+	/* Ordinary mail (no sign of a report, auto-reply or challenge in its
+	 * headers) leaves here, unless every rule is to be evaluated. */
+	bsc_str_t mid;
+	if (!engine->explain && bsc_looks_ordinary (data, len, &mid)) {
+		if (mid.len)
+			r->message_id = bsc_utf8_copy (&r->arena, mid.ptr, mid.len);
+		bsc_result_add_note (r, "prescan: ordinary mail");
+		bsc_verdict_decide (r);
+		if (r->arena.failed) {
+			bsc_result_free (r);
+			return BSC_ENOMEM;
+		}
+		*out = r;
+		return BSC_OK;
+	}
 	if (len > engine->limits[BSC_LIMIT_MESSAGE_BYTES]) {
 		len = engine->limits[BSC_LIMIT_MESSAGE_BYTES];
 		bsc_result_add_note (r, "limit: message-bytes");
