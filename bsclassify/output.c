@@ -28,7 +28,9 @@
 #define REPLACEMENT "\xef\xbf\xbd"	/* U+FFFD in UTF-8 */
 
 struct output {
-	FILE *fp;
+	FILE *fp;		/* NULL: records go to buf (output_new_buffer) */
+	char *buf;
+	size_t len, alloc;
 	output_format_t format;
 	int explain;
 	int err;		/* errno of the first write error */
@@ -38,11 +40,43 @@ struct output {
 
 /* ------------------------------------------------------------ checked writes */
 
+/* Room for @more bytes (and a NUL) in the buffer; 0, or -1 with err set. */
+static int
+buf_reserve (output_t *o, size_t more)
+{
+	size_t alloc = o->alloc ? o->alloc : 4096;
+	char *p;
+
+	if (more > SIZE_MAX - 1 - o->len) {
+		o->err = ENOMEM;
+		return -1;
+	}
+	if (o->len + more + 1 <= o->alloc)
+		return 0;
+	while (alloc < o->len + more + 1)
+		alloc = alloc > SIZE_MAX / 2 ? o->len + more + 1 : alloc * 2;
+	p = realloc (o->buf, alloc);
+	if (!p) {
+		o->err = ENOMEM;
+		return -1;
+	}
+	o->buf = p;
+	o->alloc = alloc;
+	return 0;
+}
+
 static void
 out_write (output_t *o, const char *s, size_t len)
 {
 	if (o->err || len == 0)
 		return;
+	if (!o->fp) {
+		if (buf_reserve (o, len) == 0) {
+			memcpy (o->buf + o->len, s, len);
+			o->len += len;
+		}
+		return;
+	}
 	errno = 0;
 	if (fwrite (s, 1, len, o->fp) != len)
 		o->err = errno ? errno : EIO;
@@ -64,6 +98,24 @@ out_printf (output_t *o, const char *fmt, ...)
 
 	if (o->err)
 		return;
+	if (!o->fp) {
+		char small[128];
+
+		va_start (ap, fmt);
+		rc = vsnprintf (small, sizeof small, fmt, ap);
+		va_end (ap);
+		if (rc < 0) {
+			o->err = EIO;
+		} else if ((size_t) rc < sizeof small) {
+			out_write (o, small, (size_t) rc);
+		} else if (buf_reserve (o, (size_t) rc) == 0) {
+			va_start (ap, fmt);
+			vsnprintf (o->buf + o->len, (size_t) rc + 1, fmt, ap);
+			va_end (ap);
+			o->len += (size_t) rc;
+		}
+		return;
+	}
 	va_start (ap, fmt);
 	errno = 0;
 	rc = vfprintf (o->fp, fmt, ap);
@@ -429,11 +481,32 @@ output_new (FILE *fp, output_format_t format, int explain)
 	return o;
 }
 
+output_t *
+output_new_buffer (output_format_t format, int explain)
+{
+	return output_new (NULL, format, explain);
+}
+
+const char *
+output_buffer (const output_t *o, size_t *len)
+{
+	*len = o->len;
+	return o->buf ? o->buf : "";
+}
+
+void
+output_buffer_reset (output_t *o)
+{
+	o->len = 0;
+	o->err = 0;
+}
+
 void
 output_free (output_t *o)
 {
 	if (!o)
 		return;
+	free (o->buf);
 	free (o->name_raw);
 	free (o->name_utf8);
 	free (o);
@@ -482,9 +555,16 @@ output_file_error (output_t *o, const char *file, const char *text)
 }
 
 int
+output_raw (output_t *o, const char *data, size_t len)
+{
+	out_write (o, data, len);
+	return out_status (o);
+}
+
+int
 output_flush (output_t *o)
 {
-	if (!o->err) {
+	if (!o->err && o->fp) {
 		errno = 0;
 		if (fflush (o->fp) != 0 || ferror (o->fp))
 			o->err = errno ? errno : EIO;

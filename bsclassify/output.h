@@ -27,6 +27,16 @@ typedef struct output output_t;
 /* A writer of records to @fp.  NULL when out of memory. */
 output_t *output_new (FILE *fp, output_format_t format, int explain);
 
+/*
+ * A writer that keeps its records in memory instead (for the -j workers,
+ * which send finished records to the parent): output_buffer() gives the
+ * bytes written since output_buffer_reset(), which also clears a write
+ * error (in this mode only ENOMEM).  NULL when out of memory.
+ */
+output_t *output_new_buffer (output_format_t format, int explain);
+const char *output_buffer (const output_t *out, size_t *len);
+void output_buffer_reset (output_t *out);
+
 /* Frees @out (does not close its stream); accepts NULL. */
 void output_free (output_t *out);
 
@@ -41,6 +51,8 @@ int output_result (output_t *out, const char *file, long index, const bsc_result
 int output_message_error (output_t *out, const char *file, long index, const char *text);
 /* A file or folder that gave no message: no index. */
 int output_file_error (output_t *out, const char *file, const char *text);
+/* Bytes of a record that was formatted elsewhere (by a worker), as they are. */
+int output_raw (output_t *out, const char *data, size_t len);
 /* Flushes the stream; 0 or -1 on a write error. */
 int output_flush (output_t *out);
 /* The errno of the first write error, 0 when there was none. */

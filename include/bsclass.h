@@ -369,6 +369,12 @@ typedef enum bsc_rcpt_field {
 	BSC_RCPT_REMOTE_MTA,         /* Remote-MTA, type removed */
 	BSC_RCPT_LAST_ATTEMPT,       /* Last-Attempt-Date */
 	BSC_RCPT_WILL_RETRY_UNTIL,   /* Will-Retry-Until */
+	/* For failed and delayed recipients: */
+	BSC_RCPT_REASON,             /* user_unknown, mailbox_full, host_unknown, policy,
+				      * too_large, expired or other */
+	BSC_RCPT_SEVERITY,           /* hard (retrying cannot help), soft, or delay */
+	BSC_RCPT_STATUS_DERIVED,     /* "yes" when the report stated no status code and
+				      * BSC_RCPT_STATUS was derived from the reason or reply */
 	BSC_RCPT_FIELD_COUNT
 } bsc_rcpt_field_t;
 

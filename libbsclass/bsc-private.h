@@ -76,6 +76,7 @@ typedef struct bsc_fields {
 	bsc_field_t *v;
 	size_t n, cap;
 	bool truncated; /* more fields than the limit */
+	bool value_cut; /* a value was longer than the limit (bsc_fields_parse) */
 } bsc_fields_t;
 
 /*
@@ -278,6 +279,7 @@ typedef struct bsc_rule_run {
 	uint8_t *fired; /* per rule, in the arena */
 	uint8_t *done;  /* per rule: evaluated (lazy sub-rules only when a meta rule asks) */
 	uint8_t *cand;  /* the prefilter's answer per rule */
+	uint8_t limit;  /* a regex stopped at a PCRE2 limit: 1 match, 2 depth (or heap, JIT stack) */
 } bsc_rule_run_t;
 
 /*
@@ -444,6 +446,9 @@ void bsc_extract_apply (bsc_work_t *w, const bsc_xrcpts_t *x);
 
 /* Sets the origin evidence facts (BATV, signed Message-ID, relays). */
 void bsc_origin_facts (bsc_work_t *w);
+
+/* Reason, severity and (when the report gives none) a derived status per recipient. */
+void bsc_reason_decide (bsc_result_t *r);
 
 /* Points -> kind, origin, verdict, score. */
 void bsc_verdict_decide (bsc_result_t *r);

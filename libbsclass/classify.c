@@ -309,6 +309,13 @@ bsc_classify_finish (bsc_work_t *w)
 		bsc_verdict_decide (r);
 		bsc_extract_apply (w, &x);
 	}
+	/* A regex that hit the PCRE2 match or depth limit counted as no match. */
+	if (run.limit & 1)
+		bsc_result_add_note (r, "limit: match-limit");
+	if (run.limit & 2)
+		bsc_result_add_note (r, "limit: depth-limit");
+	if (run.limit)
+		r->facts |= 1ull << BSC_F_LIMIT_REACHED;
 	return r->arena.failed ? BSC_ENOMEM : BSC_OK;
 }
 
@@ -384,14 +391,19 @@ bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_resu
 		len = engine->limits[BSC_LIMIT_MESSAGE_BYTES];
 		bsc_result_add_note (r, "limit: message-bytes");
 	}
-	/* GMime knows LF and CRLF; old Mac mail ends lines with CR alone. */
-	if (!memchr (data, '\n', len) && memchr (data, '\r', len)) {
+	/* GMime knows LF and CRLF; old Mac mail ends lines with CR alone.  The
+	 * first line break tells (an mbox gives such a message a last LF):
+	 * a lone CR there makes every lone CR a line break. */
+	const char *eol = data;
+	while (eol < data + len && *eol != '\r' && *eol != '\n')
+		eol++;
+	if (eol < data + len && *eol == '\r' && (eol + 1 == data + len || eol[1] != '\n')) {
 		if (!(copy = malloc (len))) {
 			bsc_result_free (r);
 			return BSC_ENOMEM;
 		}
 		for (size_t i = 0; i < len; i++)
-			copy[i] = data[i] == '\r' ? '\n' : data[i];
+			copy[i] = data[i] == '\r' && (i + 1 == len || data[i + 1] != '\n') ? '\n' : data[i];
 		data = copy;
 	}
 	/* Hostile input: GMime gets a trimmed copy when the message goes

@@ -247,6 +247,8 @@ bsc_dsn_parse (bsc_result_t *r, const char *p, size_t len, const size_t *limits,
 		p = bsc_fields_parse (&r->arena, p, end, max_fields, limits[BSC_LIMIT_HEADER_BYTES], &g);
 		if (g.truncated)
 			bsc_result_add_note (r, "limit: headers");
+		if (g.value_cut)
+			bsc_result_add_note (r, "limit: header-bytes");
 		/* The per-message group (section 2.2) comes first; writers that
 		 * forget the blank line after it still name the reporter here. */
 		if (!r->reporting_mta && (f = bsc_fields_find (&g, "Reporting-MTA")))

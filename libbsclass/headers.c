@@ -74,9 +74,9 @@ bsc_fields_add (bsc_arena_t *arena, bsc_fields_t *f, const char *name, size_t nl
 }
 
 /* Copies the folded value [p, stop) into @arena without its line breaks,
- * at most @max bytes, and trims it. */
+ * at most @max bytes, and trims it; *@cut tells whether bytes were left out. */
 static bsc_str_t
-unfold (bsc_arena_t *arena, const char *p, const char *stop, size_t max)
+unfold (bsc_arena_t *arena, const char *p, const char *stop, size_t max, bool *cut)
 {
 	size_t cap = (size_t) (stop - p) < max ? (size_t) (stop - p) : max;
 	char *out = bsc_arena_alloc (arena, cap + 1), *o = out;
@@ -89,6 +89,9 @@ unfold (bsc_arena_t *arena, const char *p, const char *stop, size_t max)
 		else
 			*o++ = *p++;
 	}
+	while (p < stop && (*p == '\r' || *p == '\n' || *p == ' ' || *p == '\t'))
+		p++;
+	*cut |= p < stop;
 	*o = '\0';
 	return bsc_str_trim ((bsc_str_t) { out, (size_t) (o - out) });
 }
@@ -128,7 +131,7 @@ bsc_fields_parse (bsc_arena_t *arena, const char *p, const char *end, size_t max
 		if (out->n >= max_fields) {
 			out->truncated = true;
 		} else {
-			bsc_str_t v = unfold (arena, vstart, eol, max_value);
+			bsc_str_t v = unfold (arena, vstart, eol, max_value, &out->value_cut);
 			bsc_field_t *fv = bsc_arena_grow (arena, out->v, sizeof (*fv), &out->cap,
 							  out->n + 1);
 			if (!fv)

@@ -147,6 +147,7 @@ put_rules (buf_t *b, const bsc_result_t *r)
 static const char *const rcpt_keys[BSC_RCPT_FIELD_COUNT] = {
 	"address", "original_recipient", "status", "action", "reply_code",
 	"diagnostic", "remote_mta", "last_attempt_date", "will_retry_until",
+	"reason", "severity", "status_derived",
 };
 
 static void
@@ -159,6 +160,13 @@ put_recipients (buf_t *b, const bsc_result_t *r)
 		put (b, i ? ", {" : "{", i ? 3 : 1);
 		for (int k = 0; k < BSC_RCPT_FIELD_COUNT; k++) {
 			const char *v = r->rcpts[i].f[k];
+			if (k == BSC_RCPT_STATUS_DERIVED) {
+				if (v) {
+					put_key (b, rcpt_keys[k], &first);
+					puts_ (b, "true");
+				}
+				continue;
+			}
 			/* The fields of DESIGN.md section 6 are always there;
 			 * the extra ones only when the report gives them. */
 			if (v || k == BSC_RCPT_ADDRESS || k == BSC_RCPT_STATUS || k == BSC_RCPT_ACTION ||

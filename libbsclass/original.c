@@ -64,6 +64,8 @@ bsc_original_from_bytes (bsc_result_t *r, const char *p, size_t len, const size_
 			  limits[BSC_LIMIT_HEADER_BYTES], orig_fields);
 	if (orig_fields->truncated)
 		bsc_result_add_note (r, "limit: headers");
+	if (orig_fields->value_cut)
+		bsc_result_add_note (r, "limit: header-bytes");
 	if (orig_fields->n)
 		bsc_original_from_fields (r, orig_fields);
 }

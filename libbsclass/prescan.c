@@ -291,6 +291,9 @@ read_ctype (const char *v, const char *stop)
 			}
 			if (lwsp (ve[-1]))
 				return ct; /* "b ": GMime matches it otherwise than by the line */
+			for (const char *q = val; q + 1 < ve; q++)
+				if (q[0] == '=' && q[1] == '?')
+					return ct; /* an encoded word GMime may decode */
 			ct.b = val;
 			ct.blen = (size_t) (ve - val);
 		}
@@ -475,13 +478,16 @@ header_block (scan_t *s, const char **pp, size_t depth, bool digest_child, block
 	ctype_t t = { .kind = CT_LEAF };
 	if (ct)
 		t = read_ctype (ct, ct_end);
-	else if (digest_child)
-		t.kind = CT_MESSAGE;
 	bool neutral = false;
-	if (t.kind == CT_UNKNOWN)
+	if (t.kind == CT_UNKNOWN) {
 		/* GMime may still read a container there: do not let it. */
 		neutral = mentions (ct, ct_end, "multipart") || mentions (ct, ct_end, "message");
-	else if (t.kind == CT_MULTIPART && !t.b)
+		/* Else GMime takes its default, as for no Content-Type. */
+		t.kind = !neutral && digest_child ? CT_MESSAGE : CT_LEAF;
+	} else if (!ct && digest_child) {
+		t.kind = CT_MESSAGE; /* a part of a multipart/digest is a message by default */
+	}
+	if (t.kind == CT_MULTIPART && !t.b)
 		neutral = t.boundary_word; /* a boundary GMime may read but this pass cannot */
 	else if (t.kind == CT_MESSAGE && cte && encoded (cte, cte_end))
 		t.kind = CT_LEAF; /* GMime leaves an encoded message opaque */

@@ -67,15 +67,26 @@ field_text (eval_ctx_t *c, const bsc_fields_t *f, bsc_str_t **cache, size_t k, b
 	return true;
 }
 
+/* A match error other than "no match" is a limit (hostile text): noted, read as no match. */
+static void
+note_limit (eval_ctx_t *c, int rc)
+{
+	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH && rc != PCRE2_ERROR_PARTIAL && c->run)
+		c->run->limit |= rc == PCRE2_ERROR_MATCHLIMIT ? 1 : 2;
+}
+
 /* Whether @r's regex matches @s; @m receives the matched text.  A match error (limit) is no match. */
 static bool
 regex_match (eval_ctx_t *c, const bsc_rule_t *r, bsc_str_t s, bsc_str_t *m)
 {
 	const char *subject = s.ptr ? s.ptr : "";
 	PCRE2_SIZE *ov;
+	int rc = pcre2_match (r->code, (PCRE2_SPTR) subject, s.len, 0, 0, c->md, c->rs->mctx);
 
-	if (pcre2_match (r->code, (PCRE2_SPTR) subject, s.len, 0, 0, c->md, c->rs->mctx) < 0)
+	if (rc < 0) {
+		note_limit (c, rc);
 		return false;
+	}
 	ov = pcre2_get_ovector_pointer (c->md);
 	/* \K in a lookaround can put the start after the end. */
 	m->ptr = subject + ov[0];
@@ -172,8 +183,10 @@ extract (eval_ctx_t *c, const bsc_rule_t *r, bsc_str_t text, bool *fired, bsc_st
 			opts = 0;
 			continue;
 		}
-		if (rc < 0)
+		if (rc < 0) {
+			note_limit (c, rc);
 			break; /* no (more) matches, or a limit: what was found stands */
+		}
 		ov = pcre2_get_ovector_pointer (c->md);
 		/* \K in a lookaround (refused by default) can put the start after the end. */
 		if (ov[0] > ov[1])

@@ -1431,7 +1431,8 @@ list_rule_files (const char *dir, char ***out, size_t *n_out, bsc_error_t *err)
 		return set_errno_error (err, dir, e2);
 	}
 	closedir (d);
-	qsort (names, n, sizeof *names, cmp_names);
+	if (n > 1) /* an empty folder has no array: qsort (NULL, ...) is undefined */
+		qsort (names, n, sizeof *names, cmp_names);
 	*out = names;
 	*n_out = n;
 	return BSC_OK;

@@ -63,6 +63,9 @@ read_headers (bsc_work_t *w, GMimeObject *object, bsc_fields_t *out)
 			continue;
 		v[out->n].name = (bsc_str_t) { name, strlen (name) };
 		v[out->n].value = unfold_raw (a, raw, w->engine->limits[BSC_LIMIT_HEADER_BYTES]);
+		/* (prescan.c cuts long fields before GMime; not so for bsc_classify_gmime) */
+		if (strlen (raw) > w->engine->limits[BSC_LIMIT_HEADER_BYTES] + 2)
+			bsc_result_add_note (w->r, "limit: header-bytes");
 		out->n++;
 	}
 }
@@ -213,10 +216,14 @@ add_plain_text (bsc_work_t *w, const char *p, size_t len)
 	size_t cap = w->engine->limits[BSC_LIMIT_TEXT_SAMPLE];
 	char *utf8;
 
-	if (w->text_len >= cap)
+	if (w->text_len >= cap) {
+		bsc_result_add_note (w->r, "limit: text-sample");
 		return;
-	if (len > cap - w->text_len)
+	}
+	if (len > cap - w->text_len) {
 		len = cap - w->text_len;
+		bsc_result_add_note (w->r, "limit: text-sample");
+	}
 	if ((utf8 = bsc_utf8_copy_text (&w->r->arena, p, len)))
 		append_text (w, utf8, strlen (utf8));
 }
@@ -231,10 +238,17 @@ add_text (bsc_work_t *w, GMimePart *part, bool html)
 	char *utf8 = NULL;
 	size_t ulen = 0;
 
-	if (w->text_len >= cap)
+	if (w->text_len >= cap) {
+		bsc_result_add_note (w->r, "limit: text-sample");
 		return;
-	if (!(ba = part_bytes (part, cap - w->text_len + (html ? cap : 0))))
+	}
+	/* One byte more than fits, so that append_text() sees a cut and notes it. */
+	if (!(ba = part_bytes (part, cap - w->text_len + 1 + (html ? cap : 0))))
 		return;
+	if (!ba->len) { /* an empty part: its data is NULL, which g_convert refuses (a GLib critical) */
+		g_byte_array_unref (ba);
+		return;
+	}
 	charset = g_mime_object_get_content_type_parameter (GMIME_OBJECT (part), "charset");
 	if (charset && g_ascii_strcasecmp (charset, "utf-8") && g_ascii_strcasecmp (charset, "us-ascii")) {
 		gsize got = 0;
@@ -267,9 +281,13 @@ append_text (bsc_work_t *w, const char *utf8, size_t ulen)
 {
 	size_t cap = w->engine->limits[BSC_LIMIT_TEXT_SAMPLE];
 
-	if (w->text_len >= cap)
+	if (w->text_len >= cap) {
+		if (ulen)
+			bsc_result_add_note (w->r, "limit: text-sample");
 		return;
+	}
 	if (ulen > cap - w->text_len) {
+		bsc_result_add_note (w->r, "limit: text-sample");
 		ulen = cap - w->text_len;
 		/* Do not cut a UTF-8 sequence in two. */
 		while (ulen && ((unsigned char) utf8[ulen] & 0xc0) == 0x80)
@@ -289,7 +307,8 @@ append_text (bsc_work_t *w, const char *utf8, size_t ulen)
 static void
 take_original_bytes (bsc_work_t *w, GMimePart *part, bool headers_only)
 {
-	GByteArray *ba = part_bytes (part, w->engine->limits[BSC_LIMIT_ORIGINAL_BYTES]);
+	/* One byte more than the limit, so that bsc_original_from_bytes() notes a cut. */
+	GByteArray *ba = part_bytes (part, w->engine->limits[BSC_LIMIT_ORIGINAL_BYTES] + 1);
 
 	if (!ba)
 		return;

@@ -188,7 +188,19 @@ bsc --format=xml "$tmp/one.eml"
 check "--format=xml exits 2" test "$rc" -eq 2
 
 bsc -j 2 "$tmp/one.eml"
-check "-j 2 is refused (not yet supported) with exit 2" test "$rc" -eq 2
+check "-j 2 is accepted" test "$rc" -eq 0 -a "$(lines "$tmp/out")" -ge 1
+
+bsc -j 0 "$tmp/one.eml"
+check "-j 0 (one worker per CPU) is accepted" test "$rc" -eq 0
+
+bsc -j 1000 "$tmp/one.eml"
+check "-j 1000 is accepted (capped at 64)" test "$rc" -eq 0
+
+bsc -j -1 "$tmp/one.eml"
+check "-j -1 exits 2" test "$rc" -eq 2
+
+bsc -j two "$tmp/one.eml"
+check "-j two exits 2" test "$rc" -eq 2
 
 bsc --now 2024-01-01 "$tmp/one.eml"
 check "--now with a date is accepted" test "$rc" -eq 0
@@ -334,6 +346,197 @@ if [ -w /dev/full ]; then
 	check "... saying write error" grep -q 'write error' "$tmp/err"
 else
 	skip "writing to a full device (no /dev/full)"
+fi
+
+# ------------------------------------------------------------ workers (-j)
+
+# same_as_j1 WHAT ARGS...: the output, standard error and exit status of
+# "bsclassify ARGS" with -j 2 and -j 3 are those of -j 1, byte for byte.
+same_as_j1 () {
+	what=$1
+	shift
+	bsc -j 1 "$@" <"$stdin_for_j"
+	cp "$tmp/out" "$tmp/j1.out"
+	cp "$tmp/err" "$tmp/j1.err"
+	rc1=$rc
+	for j in 2 3; do
+		bsc -j $j "$@" <"$stdin_for_j"
+		if cmp -s "$tmp/j1.out" "$tmp/out" && cmp -s "$tmp/j1.err" "$tmp/err" &&
+		    [ "$rc" = "$rc1" ]; then
+			ok "-j $j: $what, as -j 1"
+		else
+			not_ok "-j $j: $what, as -j 1 (exit $rc, -j 1: $rc1)"
+		fi
+	done
+}
+stdin_for_j=/dev/null
+
+# 3 + 1 + 3 (one too large for the limit below) + 3 messages.
+{
+	cat "$tmp/three.mbox"
+	echo
+	sed -n '1,10p' "$tmp/big.mbox"
+	echo
+	cat "$tmp/big.mbox"
+	echo
+	cat "$tmp/three-crlf.mbox"
+} >"$tmp/multi.mbox"
+
+same_as_j1 "JSON of a multi-message mbox" --format=json --limit message-bytes=2000 \
+	"$tmp/multi.mbox"
+check "... which has 10 records, one an error" \
+	test "$(lines "$tmp/j1.out")" = 10 -a "$(error_lines "$tmp/j1.out")" = 1
+same_as_j1 "text of a multi-message mbox, --explain" --explain \
+	--limit message-bytes=2000 "$tmp/multi.mbox"
+same_as_j1 "--summary" --summary --format=json --limit message-bytes=2000 \
+	"$tmp/multi.mbox" "$tmp/empty.eml"
+check "... which counts every record" grep -q 'total  *11$' "$tmp/j1.err"
+
+# Files, folders and errors of every kind, in order.
+mixed="$tmp/three.mbox $tmp/empty.eml $tmp/no-such-file $tmp/folder $tmp/garbage.bin"
+mixed="$mixed $tmp/fromonly.mbox $tmp/big.mbox $tmp/empty.mbox $tmp/one.eml"
+if [ "$(id -u)" != 0 ]; then
+	cp "$tmp/one.eml" "$tmp/unreadable2.eml"
+	chmod 000 "$tmp/unreadable2.eml"
+	mixed="$mixed $tmp/unreadable2.eml $tmp/three.mbox"
+fi
+# shellcheck disable=SC2086
+same_as_j1 "files, folders, unreadable and empty files, garbage" \
+	--format=json --limit message-bytes=2000 $mixed
+keep_json
+# shellcheck disable=SC2086
+same_as_j1 "the same in text" --limit message-bytes=2000 $mixed
+check "... where every error has its record" test "$(grep -c ': error: ' "$tmp/j1.out")" -ge 4
+
+stdin_for_j=$tmp/multi.mbox
+same_as_j1 "an mbox on standard input" --format=json --limit message-bytes=2000 -
+stdin_for_j=/dev/null
+
+if [ -w /dev/full ]; then
+	run --rules "$BSC_RULES" --format=json -j 2 "$tmp/three.mbox" >/dev/full 2>"$tmp/err"
+	check "-j 2: writing to a full device exits 2" test $? -eq 2
+	check "... saying write error" grep -q 'write error' "$tmp/err"
+else
+	skip "-j 2: writing to a full device (no /dev/full)"
+fi
+
+# A generated mbox of 2000 messages (200 under valgrind), several kinds.
+count=2000
+[ -n "${BSC_VALGRIND:-}" ] && count=200
+i=0
+while [ $i -lt $count ]; do
+	case $((i % 4)) in
+	0) printf 'From a@example.com Mon Jan  1 00:00:00 2024\nFrom: a@example.com\nTo: b@example.net\nSubject: note %d\nMessage-ID: <n%d@example.com>\n\nHello %d.\n\n' $i $i $i ;;
+	1) printf 'From MAILER-DAEMON Mon Jan  1 00:00:00 2024\nFrom: MAILER-DAEMON@example.net\nTo: a@example.com\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <b%d@example.net>\nContent-Type: multipart/report; report-type=delivery-status; boundary="B%d"\n\n--B%d\nContent-Type: text/plain\n\nUser unknown.\n\n--B%d\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; u%d@example.net\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 no such user\n\n--B%d\nContent-Type: text/rfc822-headers\n\nFrom: a@example.com\nTo: u%d@example.net\nMessage-ID: <o%d@example.com>\nSubject: hi\n\n--B%d--\n\n' $i $i $i $i $i $i $i $i $i ;;
+	2) printf 'From c@example.org Mon Jan  1 00:00:00 2024\nFrom: c@example.org\nTo: a@example.com\nSubject: Out of office: re: %d\nAuto-Submitted: auto-replied\nMessage-ID: <r%d@example.org>\n\nI am away until Monday.\n\n' $i $i ;;
+	3) printf 'From d@example.org Mon Jan  1 00:00:00 2024\nSubject: headers only %d\n\n' $i ;;
+	esac
+	i=$((i + 1))
+done >"$tmp/many.mbox"
+bsc --format=json --summary -j 1 "$tmp/many.mbox"
+cp "$tmp/out" "$tmp/j1.out"
+cp "$tmp/err" "$tmp/j1.err"
+rc1=$rc
+check "the generated mbox gives $count records" test "$(lines "$tmp/j1.out")" = $count
+bsc --format=json --summary -j 4 "$tmp/many.mbox"
+check "-j 4 on $count messages: output and summary as -j 1" \
+	sh -c 'cmp -s "$1" "$2" && cmp -s "$3" "$4" && [ "$5" = "$6" ]' sh \
+	"$tmp/j1.out" "$tmp/out" "$tmp/j1.err" "$tmp/err" "$rc1" "$rc"
+bsc -j 1 "$tmp/many.mbox"
+cp "$tmp/out" "$tmp/j1.out"
+bsc -j 4 "$tmp/many.mbox"
+check "-j 4 on $count messages: text as -j 1" cmp -s "$tmp/j1.out" "$tmp/out"
+
+if [ -w /dev/full ]; then
+	run --rules "$BSC_RULES" --format=json -j 2 "$tmp/many.mbox" >/dev/full 2>"$tmp/err"
+	check "-j 2: a write error while workers are busy exits 2" test $? -eq 2
+else
+	skip "-j 2: a write error while workers are busy (no /dev/full)"
+fi
+
+# Dead workers.  Both workers are stopped, six messages are sent (three to
+# each), one worker is killed and the other continued: the message the dead
+# one had first gets an error record, its other messages go to the other
+# worker.  Needs Linux's /proc/PID/task/TID/children; not under valgrind.
+# workers PID: the bsclassify processes whose parent is a bsclassify under PID.
+workers () {
+	todo=$1
+	found=
+	while [ -n "$todo" ]; do
+		# shellcheck disable=SC2086
+		set -- $todo
+		p=$1
+		shift
+		todo=$*
+		for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+			todo="$todo $c"
+			case $(cat /proc/"$p"/comm 2>/dev/null) in
+			*bsclassify*) found="$found $c" ;;
+			esac
+		done
+	done
+	echo $found
+}
+# kill_test SIGNAL-FOR-ONE SIGNAL-FOR-THE-OTHER: the run as described above.
+kill_test () {
+	rm -f "$tmp/fifo"
+	mkfifo "$tmp/fifo" || return 1
+	run --rules "$BSC_RULES" --format=json -j 2 - <"$tmp/fifo" >"$tmp/out" 2>"$tmp/err" &
+	bg=$!
+	exec 3>"$tmp/fifo"
+	tries=0
+	kids=
+	while [ $tries -lt 100 ]; do
+		kids=$(workers $bg)
+		[ "$(echo $kids | wc -w)" -ge 2 ] && break
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	set -- $kids
+	if [ $# -ne 2 ]; then
+		exec 3>&-
+		wait $bg
+		return 1
+	fi
+	kill -STOP "$1" "$2"
+	cat "$tmp/three.mbox" >&3
+	echo >&3
+	cat "$tmp/three.mbox" >&3
+	exec 3>&-
+	sleep 0.3
+	kill -"$kill_one" "$1"
+	kill -"$kill_two" "$2"
+	kill -CONT "$2" 2>/dev/null
+	wait $bg
+	rc=$?
+	return 0
+}
+if [ -n "${BSC_VALGRIND:-}" ] || ! [ -r /proc/$$/task/$$/children ] ||
+    ! command -v mkfifo >/dev/null 2>&1; then
+	skip "-j 2: a worker killed mid-run (needs /proc children, no valgrind)"
+	skip "-j 2: every worker killed"
+else
+	kill_one=KILL
+	kill_two=CONT
+	if kill_test; then
+		check "-j 2: a worker killed mid-run: every record, in order, exit 1" \
+			test "$rc" -eq 1 -a "$(lines "$tmp/out")" = 6 \
+			-a "$(indexes "$tmp/out" | tr '\n' ' ')" = "0 1 2 3 4 5 "
+		check "... one error record, saying so" \
+			test "$(error_lines "$tmp/out")" = 1 -a \
+			"$(grep -c '"worker died: signal 9"' "$tmp/out")" = 1
+	else
+		not_ok "-j 2: a worker killed mid-run (workers not found)"
+	fi
+	kill_one=KILL
+	kill_two=KILL
+	if kill_test; then
+		check "-j 2: every worker killed: exit 2, an error record for every message" \
+			test "$rc" -eq 2 -a "$(lines "$tmp/out")" = 6 -a "$(error_lines "$tmp/out")" = 6
+		check "... saying so on standard error" grep -q 'every worker died' "$tmp/err"
+	else
+		not_ok "-j 2: every worker killed (workers not found)"
+	fi
 fi
 
 if [ -n "$python" ]; then

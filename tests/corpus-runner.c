@@ -522,6 +522,7 @@ typedef struct engines {
 static const char *const rcpt_names[BSC_RCPT_FIELD_COUNT] = {
 	"address", "original_recipient", "status", "action", "reply_code",
 	"diagnostic", "remote_mta", "last_attempt", "will_retry_until",
+	"reason", "severity", "status_derived",
 };
 
 static const char *const orig_names[BSC_ORIG_FIELD_COUNT] = {

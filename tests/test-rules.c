@@ -1441,6 +1441,29 @@ test_shipped_rules (void **state)
 	bsc_ruleset_free (rs);
 }
 
+/*
+ * Found by fuzz/fuzz-rules.c: the "unexpected text after ..." error quoted
+ * up to 40 bytes with "%.40s", reading past the end of a text that is not
+ * NUL-terminated (AddressSanitizer: heap-buffer-overflow).  The quote
+ * must stop at the end of the line.
+ */
+static void
+test_error_quote_stays_in_text (void **state)
+{
+	static const char text[] = "body A /a/ junk";
+	char *exact = malloc (sizeof text - 1); /* no NUL after it */
+	bsc_ruleset_t *rs = bsc_ruleset_new ();
+	bsc_error_t err;
+
+	memcpy (exact, text, sizeof text - 1);
+	assert_int_equal (bsc_ruleset_load_string (rs, exact, sizeof text - 1, "x.cf", &err),
+			  BSC_ERULES);
+	assert_non_null (strstr (err.text, "'junk'"));
+	assert_int_equal (err.column, 12);
+	bsc_ruleset_free (rs);
+	free (exact);
+}
+
 /* ------------------------------------------------------------------ main */
 
 #define TABLE_SIZE(t) (sizeof (t) / sizeof (t)[0])
@@ -1482,6 +1505,7 @@ main (void)
 		cmocka_unit_test (test_meta_stack_limit),
 		cmocka_unit_test (test_concurrent_eval),
 		cmocka_unit_test (test_shipped_rules),
+		cmocka_unit_test (test_error_quote_stays_in_text),
 	};
 	static const struct CMUnitTest files[] = {
 		cmocka_unit_test (test_load_dir_order),
