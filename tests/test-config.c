@@ -20,39 +20,7 @@
 #include <unistd.h>
 
 #include "bsc-private.h"
-
-#define N_ELEM(a) (sizeof (a) / sizeof ((a)[0]))
-
-/* Table tests check every row, print each failing one, then fail once. */
-static int failures;
-#define begin_rows() (failures = 0)
-#define end_rows() assert_int_equal (failures, 0)
-
-static void
-check_int_ (size_t row, const char *what, long long got, long long want, const char *file,
-	    int line)
-{
-	if (got != want) {
-		print_error ("row %zu: %s: got %lld, want %lld\n", row, what, got, want);
-		print_error ("%s:%d: row %zu failed\n", file, line, row);
-		failures++;
-	}
-}
-#define check_int(row, what, got, want) check_int_ (row, what, got, want, __FILE__, __LINE__)
-
-static void
-check_str_ (size_t row, const char *what, const char *got, const char *want,
-	    const char *file, int line)
-{
-	if ((got == NULL) != (want == NULL) || (got && strcmp (got, want) != 0)) {
-		print_error ("row %zu: %s: got %s%s%s, want %s%s%s\n", row, what,
-			     got ? "\"" : "", got ? got : "NULL", got ? "\"" : "",
-			     want ? "\"" : "", want ? want : "NULL", want ? "\"" : "");
-		print_error ("%s:%d: row %zu failed\n", file, line, row);
-		failures++;
-	}
-}
-#define check_str(row, what, got, want) check_str_ (row, what, got, want, __FILE__, __LINE__)
+#include "table.h"
 
 /* The 16 bytes of an address, by the C library (an independent oracle);
  * IPv4 as ::ffff:a.b.c.d. */

@@ -17,26 +17,7 @@
 #include <string.h>
 
 #include "bsc-private.h"
-
-#define N_ELEM(a) (sizeof (a) / sizeof ((a)[0]))
-
-/* Table tests check every row, print each failing one, then fail once. */
-static int failures;
-#define begin_rows() (failures = 0)
-#define end_rows() assert_int_equal (failures, 0)
-
-static void
-check_str_ (size_t row, const char *what, const char *got, const char *want,
-	    const char *file, int line)
-{
-	if ((got == NULL) != (want == NULL) || (got && strcmp (got, want) != 0)) {
-		print_error ("row %zu: %s:\n  got  %s\n  want %s\n", row, what, got ? got : "NULL",
-			     want ? want : "NULL");
-		print_error ("%s:%d: row %zu failed\n", file, line, row);
-		failures++;
-	}
-}
-#define check_str(row, what, got, want) check_str_ (row, what, got, want, __FILE__, __LINE__)
+#include "table.h"
 
 /* The JSON of @r, new (free with bsc_free). */
 static char *
