@@ -1221,7 +1221,7 @@ eval_thread (void *p)
 		{ { "Subject", 7 }, { "=?UTF-8?Q?Undeliverable=3A_hi?=", 31 } },
 		{ { "From", 4 }, { "MAILER-DAEMON@mx.example", 24 } },
 	};
-	bsc_fields_t headers = { hv, 2, 2, false };
+	bsc_fields_t headers = { .v = hv, .n = 2, .cap = 2 };
 
 	for (int i = 0; i < 300; i++) {
 		bsc_facts_t facts = { .headers = &headers, .facts = F (BSC_F_DSN_REPORT) };
