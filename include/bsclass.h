@@ -350,6 +350,19 @@ BSC_API const char *bsc_result_message_id (const bsc_result_t *result);
 /** bsc_result_reporting_mta: the MTA that wrote the report (DSN Reporting-MTA), or NULL.  Borrowed. */
 BSC_API const char *bsc_result_reporting_mta (const bsc_result_t *result);
 
+/**
+ * bsc_result_addressed_to: the address the message was delivered to (from
+ * X-Original-To, Delivered-To, Envelope-To or To), or NULL.  Reports go to
+ * the envelope sender of the mail they are about, which senders encode:
+ * bsc_result_addressed_decoded() gives what it encodes (the VERP
+ * recipient, the SRS original sender, the BATV address without its tag)
+ * and bsc_result_addressed_scheme() which scheme ("verp", "srs", "batv"),
+ * NULL when it is none of them.  All borrowed from @result.
+ */
+BSC_API const char *bsc_result_addressed_to (const bsc_result_t *result);
+BSC_API const char *bsc_result_addressed_decoded (const bsc_result_t *result);
+BSC_API const char *bsc_result_addressed_scheme (const bsc_result_t *result);
+
 /* Rules that fired, in evaluation order.  Strings borrowed from @result. */
 BSC_API size_t bsc_result_rule_count (const bsc_result_t *result);
 BSC_API const char *bsc_result_rule_name (const bsc_result_t *result, size_t i);

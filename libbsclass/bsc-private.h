@@ -358,6 +358,9 @@ struct bsc_result {
 	const char *message_id;
 	const char *reporting_mta;
 	const char *received_from_mta;
+	const char *addressed_to;      /* the address the report was sent to (envelope.c) */
+	const char *addressed_decoded; /* what VERP, SRS or BATV encode there, or NULL */
+	const char *addressed_scheme;  /* "verp", "srs", "batv" */
 	bsc_hits_t hits;
 	bsc_rcpt_t *rcpts;
 	size_t n_rcpts, cap_rcpts;
@@ -446,6 +449,9 @@ void bsc_extract_apply (bsc_work_t *w, const bsc_xrcpts_t *x);
 
 /* Sets the origin evidence facts (BATV, signed Message-ID, relays). */
 void bsc_origin_facts (bsc_work_t *w);
+
+/* The address the message was delivered to and what it encodes (VERP, SRS, BATV). */
+void bsc_envelope_decode (bsc_result_t *r, const bsc_fields_t *headers);
 
 /* Reason, severity and (when the report gives none) a derived status per recipient. */
 void bsc_reason_decide (bsc_result_t *r);

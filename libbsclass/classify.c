@@ -239,6 +239,7 @@ bsc_classify_finish (bsc_work_t *w)
 
 	if (mid && mid->value.len)
 		r->message_id = bsc_utf8_copy (&r->arena, mid->value.ptr, mid->value.len);
+	bsc_envelope_decode (r, &w->headers);
 	bool dsn_rcpts = r->n_rcpts > 0;
 	if (!dsn_rcpts)
 		x_failed_recipients (w);

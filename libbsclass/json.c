@@ -258,6 +258,15 @@ bsc_result_to_json (const bsc_result_t *r, const char *file, long index, char **
 	put_recipients (&b, r);
 	put_key (&b, "original", &first);
 	put_original (&b, r);
+	if (r->addressed_decoded) {
+		bool afirst = true;
+		put_key (&b, "addressed_to", &first);
+		put (&b, "{", 1);
+		put_kv (&b, "address", r->addressed_to, &afirst);
+		put_kv (&b, "decoded", r->addressed_decoded, &afirst);
+		put_kv (&b, "scheme", r->addressed_scheme, &afirst);
+		put (&b, "}", 1);
+	}
 	if (r->n_notes) {
 		put_key (&b, "notes", &first);
 		put (&b, "[", 1);

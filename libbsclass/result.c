@@ -173,3 +173,21 @@ bsc_result_note (const bsc_result_t *r, size_t i)
 {
 	return r && i < r->n_notes ? r->notes[i] : NULL;
 }
+
+const char *
+bsc_result_addressed_to (const bsc_result_t *r)
+{
+	return r ? r->addressed_to : NULL;
+}
+
+const char *
+bsc_result_addressed_decoded (const bsc_result_t *r)
+{
+	return r ? r->addressed_decoded : NULL;
+}
+
+const char *
+bsc_result_addressed_scheme (const bsc_result_t *r)
+{
+	return r ? r->addressed_scheme : NULL;
+}

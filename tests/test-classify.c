@@ -423,6 +423,46 @@ test_json (void **state)
 	free (msg);
 }
 
+/* The address a report was delivered to, and what VERP, SRS and BATV encode there. */
+static void
+test_addressed_to (void **state)
+{
+	static const struct {
+		const char *header, *address, *decoded, *scheme;
+	} rows[] = {
+		{ "X-Original-To: list-bounces+jane.doe=example.org@lists.example.com",
+		  "list-bounces+jane.doe=example.org@lists.example.com", "jane.doe@example.org", "verp" },
+		{ "Delivered-To: owner-news-ann=example.net@example.com",
+		  "owner-news-ann=example.net@example.com", "ann@example.net", "verp" },
+		{ "To: <SRS0=HHH3=TT=example.org=alice@fwd.example.net>",
+		  "SRS0=HHH3=TT=example.org=alice@fwd.example.net", "alice@example.org", "srs" },
+		{ "To: SRS1=XyZ=fwd1.example.com==AbC=9Q=example.org=bob@fwd2.example.net",
+		  "SRS1=XyZ=fwd1.example.com==AbC=9Q=example.org=bob@fwd2.example.net", "bob@example.org",
+		  "srs" },
+		{ "To: prvs=1234abcdef=carol@example.com", "prvs=1234abcdef=carol@example.com",
+		  "carol@example.com", "batv" },
+		{ "To: Dave <dave@example.com>", "dave@example.com", NULL, NULL },
+		{ "To: first+last@example.com", "first+last@example.com", NULL, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof (rows) / sizeof (rows[0]); i++) {
+		char msg[512];
+		bsc_result_t *r;
+		const char *d, *sch;
+		snprintf (msg, sizeof msg, "From: MAILER-DAEMON@mx.example.net\n%s\nSubject: "
+			  "Undelivered Mail Returned to Sender\nReturn-Path: <>\n\nx\n", rows[i].header);
+		r = classify (msg);
+		d = bsc_result_addressed_decoded (r);
+		sch = bsc_result_addressed_scheme (r);
+		if (strcmp (bsc_result_addressed_to (r) ? bsc_result_addressed_to (r) : "", rows[i].address) ||
+		    (d == NULL) != (rows[i].decoded == NULL) || (d && strcmp (d, rows[i].decoded)) ||
+		    (sch == NULL) != (rows[i].scheme == NULL) || (sch && strcmp (sch, rows[i].scheme)))
+			fail_msg ("row %zu: %s -> %s, %s, %s", i, rows[i].header,
+				  bsc_result_addressed_to (r), d ? d : "NULL", sch ? sch : "NULL");
+		bsc_result_free (r);
+	}
+}
+
 int
 main (void)
 {
@@ -438,6 +478,7 @@ main (void)
 		cmocka_unit_test (test_gmime_entry),
 		cmocka_unit_test (test_threads),
 		cmocka_unit_test (test_json),
+		cmocka_unit_test (test_addressed_to),
 	};
 	return cmocka_run_group_tests (tests, setup, teardown);
 }
