@@ -503,7 +503,16 @@ kill_test () {
 	echo >&3
 	cat "$tmp/three.mbox" >&3
 	exec 3>&-
-	sleep 0.3
+	# Wait until every message is sent.  With the fifo closed the parent's
+	# reads cannot block, so once it sleeps it is in poll(), waiting for
+	# the stopped workers: it has read all of its input and sent it.
+	parent=$(sed 's/.*) //' /proc/"$1"/stat | cut -d' ' -f2)
+	tries=0
+	while [ $tries -lt 200 ]; do
+		[ "$(sed 's/.*) //' /proc/"$parent"/stat 2>/dev/null | cut -d' ' -f1)" = S ] && break
+		sleep 0.05
+		tries=$((tries + 1))
+	done
 	kill -"$kill_one" "$1"
 	kill -"$kill_two" "$2"
 	kill -CONT "$2" 2>/dev/null
