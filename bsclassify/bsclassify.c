@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -548,10 +549,45 @@ parse_command_line (cli_t *cli, int argc, char **argv)
 
 /* ------------------------------------------------------------ the engine */
 
+/*
+ * A program run from its build tree before `make install` finds no
+ * installed rules: it then uses the source tree's, found from its own
+ * path (bsclassify/bsclassify, or libtool's bsclassify/.libs/bsclassify).
+ * NULL when the installed rules exist or no such folder is there.
+ */
+static const char *
+build_tree_rules (char *buf, size_t size)
+{
+	static const char *const up[] = { "/../rules", "/../../rules" };
+	struct stat st;
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (stat (bsc_default_rules_dir (), &st) == 0)
+		return NULL;
+	n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	char *slash = strrchr (exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof (up) / sizeof (up[0]); i++) {
+		snprintf (buf, size, "%s%s/10-structure.cf", exe, up[i]);
+		if (stat (buf, &st) == 0) {
+			snprintf (buf, size, "%s%s", exe, up[i]);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
 static int
 build_engine (cli_t *cli, bsc_engine_t **engine)
 {
 	const char *dir = cli->rules_dir;
+	char tree[PATH_MAX + 32];
 	bsc_error_t err;
 	bsc_status_t st;
 
@@ -560,6 +596,8 @@ build_engine (cli_t *cli, bsc_engine_t **engine)
 		if (dir && !*dir)
 			dir = NULL;
 	}
+	if (!dir)
+		dir = build_tree_rules (tree, sizeof tree);
 	st = bsc_options_set_rules_dir (cli->options, dir);
 	if (st == BSC_OK)
 		st = bsc_options_set_config (cli->options, cli->config);
