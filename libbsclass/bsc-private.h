@@ -93,9 +93,6 @@ const char *bsc_fields_parse (bsc_arena_t *arena, const char *p, const char *end
 uint32_t bsc_name_key (const char *name, size_t len);
 /* The value of the first field named @name (case-insensitive), or NULL. */
 const bsc_field_t *bsc_fields_find (const bsc_fields_t *f, const char *name);
-/* Appends a field (name and value copied into @arena). */
-bool bsc_fields_add (bsc_arena_t *arena, bsc_fields_t *f, const char *name, size_t nlen,
-		     const char *value, size_t vlen);
 
 /* ------------------------------------------------------------ site config */
 

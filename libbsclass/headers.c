@@ -53,26 +53,6 @@ field_name_len (const char *p, const char *eol, const char **colon)
 	return n;
 }
 
-bool
-bsc_fields_add (bsc_arena_t *arena, bsc_fields_t *f, const char *name, size_t nlen,
-		const char *value, size_t vlen)
-{
-	bsc_field_t *v = bsc_arena_grow (arena, f->v, sizeof (*v), &f->cap, f->n + 1);
-	char *n, *val;
-
-	if (!v)
-		return false;
-	f->v = v;
-	n = bsc_arena_strndup (arena, name, nlen);
-	val = bsc_arena_strndup (arena, value, vlen);
-	if (!n || !val)
-		return false;
-	v[f->n].name = (bsc_str_t) { n, nlen };
-	v[f->n].value = (bsc_str_t) { val, vlen };
-	f->n++;
-	return true;
-}
-
 /* Copies the folded value [p, stop) into @arena without its line breaks,
  * at most @max bytes, and trims it; *@cut tells whether bytes were left out. */
 static bsc_str_t

@@ -556,7 +556,8 @@ value_match (const char *got, const char *want, enum cmp how, int contains)
 		free (g);
 		free (w);
 		return ok;
-	case CMP_ADDR:
+	case CMP_ADDR: /* addresses compare without case, as CMP_ICASE */
+	case CMP_ICASE:
 		g = trim_dup (got);
 		ok = ieq (g, want);
 		free (g);
@@ -564,11 +565,6 @@ value_match (const char *got, const char *want, enum cmp how, int contains)
 	case CMP_HOST:
 		g = trim_dup (got);
 		ok = host_eq (g, want);
-		free (g);
-		return ok;
-	case CMP_ICASE:
-		g = trim_dup (got);
-		ok = ieq (g, want);
 		free (g);
 		return ok;
 	case CMP_EXACT:

@@ -312,24 +312,6 @@ test_fields_find (void **state)
 	end_rows ();
 }
 
-static void
-test_fields_add (void **state)
-{
-	bsc_arena_t *a = *state;
-	bsc_fields_t f = { 0 };
-
-	for (int i = 0; i < 50; i++) {
-		char name[16];
-		snprintf (name, sizeof (name), "X-%d", i);
-		assert_true (bsc_fields_add (a, &f, name, strlen (name), "v\0w", 3));
-	}
-	assert_int_equal (f.n, 50);
-	assert_string_equal (f.v[49].name.ptr, "X-49");
-	assert_int_equal (f.v[49].value.len, 3);
-	assert_memory_equal (f.v[0].value.ptr, "v\0w", 4);
-	assert_non_null (bsc_fields_find (&f, "x-17"));
-}
-
 /* ------------------------------------------------------- bsc_header_decode */
 
 static const struct {
@@ -718,7 +700,6 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_fields_parse_never_beyond_end, arena_setup,
 						 arena_teardown),
 		cmocka_unit_test_setup_teardown (test_fields_find, arena_setup, arena_teardown),
-		cmocka_unit_test_setup_teardown (test_fields_add, arena_setup, arena_teardown),
 		cmocka_unit_test_setup_teardown (test_header_decode_table, arena_setup, arena_teardown),
 		cmocka_unit_test_setup_teardown (test_header_decode_not_terminated, arena_setup,
 						 arena_teardown),

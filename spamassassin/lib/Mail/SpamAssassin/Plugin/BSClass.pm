@@ -67,13 +67,11 @@ sub new {
 
 # ------------------------------------------------------------ configuration
 
-sub set_config {
-	my ($self, $conf) = @_;
-	my @cmds;
-
-	# bsclass_site_config FILE: the file `bsclassify --config` reads.
-	push @cmds, {
-		setting => 'bsclass_site_config',
+# A setting that collects file paths (relative to the .cf that names them).
+sub _path_list_setting {
+	my ($setting) = @_;
+	return {
+		setting => $setting,
 		is_admin => 1,
 		default => [],
 		type => $Mail::SpamAssassin::Conf::CONF_TYPE_STRINGLIST,
@@ -82,10 +80,18 @@ sub set_config {
 			return $Mail::SpamAssassin::Conf::MISSING_REQUIRED_VALUE
 				if !defined $value || $value eq '';
 			my $path = $conf->{parser}->fix_path_relative_to_current_file ($value);
-			$conf->{bsclass_site_config} = [@{$conf->{bsclass_site_config} || []}, $path];
+			$conf->{$setting} = [@{$conf->{$setting} || []}, $path];
 			return;
 		},
 	};
+}
+
+sub set_config {
+	my ($self, $conf) = @_;
+	my @cmds;
+
+	# bsclass_site_config FILE: the file `bsclassify --config` reads.
+	push @cmds, _path_list_setting ('bsclass_site_config');
 
 	# One line per site-config key; several domains or relays may share a line.
 	for my $setting (sort keys %SITE_KEYS) {
@@ -133,20 +139,7 @@ sub set_config {
 	};
 
 	# bsclass_site_rules FILE: site rules read after the shipped ones.
-	push @cmds, {
-		setting => 'bsclass_site_rules',
-		is_admin => 1,
-		default => [],
-		type => $Mail::SpamAssassin::Conf::CONF_TYPE_STRINGLIST,
-		code => sub {
-			my ($conf, $key, $value, $line) = @_;
-			return $Mail::SpamAssassin::Conf::MISSING_REQUIRED_VALUE
-				if !defined $value || $value eq '';
-			my $path = $conf->{parser}->fix_path_relative_to_current_file ($value);
-			$conf->{bsclass_site_rules} = [@{$conf->{bsclass_site_rules} || []}, $path];
-			return;
-		},
-	};
+	push @cmds, _path_list_setting ('bsclass_site_rules');
 
 	$conf->{parser}->register_commands (\@cmds);
 }
