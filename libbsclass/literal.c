@@ -24,7 +24,8 @@
 typedef struct {
 	char *s[MAX_ALTS];
 	size_t n;
-	bool none; /* no requirement known */
+	bool none;  /* no requirement known */
+	bool never; /* cannot match in a search from the start (see parse_seq) */
 } litset_t;
 
 typedef struct {
@@ -41,6 +42,7 @@ set_clear (litset_t *s)
 		free (s->s[i]);
 	s->n = 0;
 	s->none = true;
+	s->never = false;
 }
 
 static size_t
@@ -125,6 +127,29 @@ skip_class (lx_t *x)
 	return false;
 }
 
+/*
+ * Whether the class at '[' holds white space only ("[ \t]", "[\s\r\n]"):
+ * any run of what it matches is one ' ' in the prefilter's copy, as \s.
+ */
+static bool
+space_class (const char *p, const char *end)
+{
+	const char *q = p + 1;
+
+	if (q < end && (*q == '^' || *q == ']'))
+		return false;
+	for (; q < end && *q != ']'; q++) {
+		if (*q == ' ' || *q == '\t')
+			continue;
+		if (*q == '\\' && q + 1 < end && strchr ("stnrfv", q[1]) && q[1]) {
+			q++;
+			continue;
+		}
+		return false;
+	}
+	return q < end && q > p + 1;
+}
+
 /* Skips a whole group at '(' (used for lookarounds and verbs). */
 static bool
 skip_group (lx_t *x)
@@ -203,6 +228,24 @@ skip_escape_arg (lx_t *x)
 
 static litset_t parse_alt (lx_t *x);
 
+/*
+ * Whether the UTF-8 character at @p (@n bytes) has no case partner, so that
+ * a caseless pattern matches its bytes only: kana, CJK ideographs and
+ * Hangul syllables (the scripts of the Japanese, Chinese and Korean rules).
+ */
+static bool
+caseless_ok (const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *) p;
+	uint32_t cp;
+
+	if (n != 3)
+		return false;
+	cp = (uint32_t) (u[0] & 0x0F) << 12 | (uint32_t) (u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+	return (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
+	       (cp >= 0xAC00 && cp <= 0xD7A3);
+}
+
 /* A group at '(': its set, or none for lookarounds, comments and verbs. */
 static litset_t
 parse_group (lx_t *x)
@@ -280,15 +323,36 @@ parse_seq (lx_t *x)
 	litset_t best = { .none = true };
 	char run[256];
 	size_t rlen = 0;
+	bool never = false;
 
 	while (x->p < x->end && !x->give_up && *x->p != '|' && *x->p != ')') {
 		unsigned char c = (unsigned char) *x->p;
+		/*
+		 * "\G(?!\A)": only where the previous match of an extraction
+		 * loop ended, never in a search from offset 0, which is how
+		 * every rule starts (rules-eval.c).  Such a sequence cannot
+		 * make a rule fire on its own, so it asks no literal of the text.
+		 */
+		if (c == '\\' && x->end - x->p >= 8 && !memcmp (x->p, "\\G(?!\\A)", 8)) {
+			never = true;
+			x->p += 8;
+			continue;
+		}
 		if (c == '(') {
 			run_flush (&best, run, &rlen);
 			litset_t g = parse_group (x);
-			if (quantifier (x) == 1)
+			int q = quantifier (x);
+			if (g.never && q != 1)
+				never = true;
+			if (q == 1)
 				set_clear (&g);
 			set_better (&best, &g);
+		} else if (c == '[' && space_class (x->p, x->end)) {
+			skip_class (x);
+			if (quantifier (x) == 1)
+				run_flush (&best, run, &rlen);
+			else
+				run_space (run, &rlen, sizeof (run));
 		} else if (c == '[') {
 			run_flush (&best, run, &rlen);
 			if (!skip_class (x))
@@ -344,7 +408,7 @@ parse_seq (lx_t *x)
 			if (c >= 0x80)
 				while (x->p + n < x->end && ((unsigned char) x->p[n] & 0xC0) == 0x80)
 					n++;
-			if ((x->caseless && c >= 0x80) || n > sizeof (run)) {
+			if ((x->caseless && c >= 0x80 && !caseless_ok (x->p, n)) || n > sizeof (run)) {
 				run_flush (&best, run, &rlen);
 				x->p += n;
 				quantifier (x);
@@ -363,17 +427,31 @@ parse_seq (lx_t *x)
 		}
 	}
 	run_flush (&best, run, &rlen);
+	if (never) {
+		set_clear (&best);
+		best.none = false;
+		best.never = true;
+	}
 	return best;
 }
 
-/* Alternatives: every one needs a set; the union is the set. */
+/* Alternatives: every one needs a set (or never matches); the union is the set. */
 static litset_t
 parse_alt (lx_t *x)
 {
 	litset_t all = { .none = false };
+	bool all_never = true;
 
 	for (;;) {
 		litset_t s = parse_seq (x);
+		if (s.never && !x->give_up) {
+			if (x->p < x->end && *x->p == '|') {
+				x->p++;
+				continue;
+			}
+			break;
+		}
+		all_never = false;
 		/* Once the union is lost, later alternatives are freed too (they leaked). */
 		if (s.none || x->give_up || all.none || all.n + s.n > MAX_ALTS) {
 			set_clear (&s);
@@ -388,6 +466,10 @@ parse_alt (lx_t *x)
 			continue;
 		}
 		break;
+	}
+	if (all_never && !all.none && !x->give_up) {
+		all.never = true;
+		return all;
 	}
 	if (all.none || !all.n)
 		set_clear (&all);

@@ -16,19 +16,25 @@
 
 #define PF_BITS 12
 #define PF_BUCKETS (1u << PF_BITS)
-/* The bitmap is finer than the buckets: with a thousand literals a 4096-bit
- * map is a third full, a 65536-bit one (8 KB, in L1) about 2%. */
-#define PF_MAP_BITS 16
 #define PF_MIN_LIT 3
 
+/*
+ * Each literal is looked for by one 3-byte "anchor" inside it, the one
+ * made of the rarest letters: the text's common trigrams ("the", "ion",
+ * "ed ") then rarely lead to a comparison.  A 65536-bit map of the
+ * anchors' first two bytes (8 KB, in L1) turns most positions away before
+ * any hashing.
+ */
 typedef struct pf_entry {
 	uint32_t rule;
+	uint32_t anchor;  /* the anchor's 3 bytes, little-endian */
 	uint16_t len;
+	uint16_t at;      /* where the anchor starts in the literal */
 	const char *lit;
 } pf_entry_t;
 
 struct bsc_prefilter {
-	uint64_t bitmap[(1u << PF_MAP_BITS) / 64];
+	uint64_t pairs[65536 / 64];     /* first two bytes of some anchor */
 	uint32_t start[PF_BUCKETS + 1]; /* bucket b holds entry[start[b] .. start[b + 1]) */
 	pf_entry_t *entry;              /* one per literal of a rule */
 	uint32_t *always;               /* body rules without literals */
@@ -37,23 +43,54 @@ struct bsc_prefilter {
 	size_t n_filtered;
 };
 
-static unsigned char
-lower (unsigned char c)
+static uint32_t
+load3 (const unsigned char *p)
 {
-	return c >= 'A' && c <= 'Z' ? (unsigned char) (c + 32) : c;
+	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16;
 }
 
-/* A 16-bit hash of 3 bytes: all of it picks the bitmap bit, its top
- * PF_BITS bits the bucket. */
 static unsigned
-hash3 (const unsigned char *p)
+bucket (uint32_t w)
 {
-	uint32_t h = ((uint32_t) lower (p[0]) << 16 | (uint32_t) lower (p[1]) << 8 | lower (p[2])) *
-		     2654435761u;
-	return h >> (32 - PF_MAP_BITS);
+	return (w * 2654435761u) >> (32 - PF_BITS);
 }
 
-#define BUCKET(h) ((h) >> (PF_MAP_BITS - PF_BITS))
+/*
+ * How common a byte is in (mostly English) mail text, roughly in tenths
+ * of a percent: letter frequencies of English, space the most common,
+ * everything else rare.  Only the anchors' choice depends on it.
+ */
+static unsigned
+commonness (unsigned char c)
+{
+	static const unsigned char letters[26] = {
+		82, 15, 28, 43, 127, 22, 20, 61, 70, 2, 8, 40, 24,
+		67, 75, 19, 1, 60, 63, 91, 28, 10, 24, 2, 20, 1,
+	};
+	if (c >= 'a' && c <= 'z')
+		return letters[c - 'a'] + 1;
+	if (c == ' ')
+		return 180;
+	return 10;
+}
+
+/* The start of the 3-byte window of @l whose bytes are rarest together. */
+static size_t
+anchor_of (const char *l, size_t len)
+{
+	size_t best = 0;
+	double best_score = -1;
+
+	for (size_t k = 0; k + PF_MIN_LIT <= len; k++) {
+		const unsigned char *p = (const unsigned char *) l + k;
+		double score = (double) commonness (p[0]) * commonness (p[1]) * commonness (p[2]);
+		if (best_score < 0 || score < best_score) {
+			best_score = score;
+			best = k;
+		}
+	}
+	return best;
+}
 
 static bool
 filtered (const bsc_rule_t *r)
@@ -61,10 +98,16 @@ filtered (const bsc_rule_t *r)
 	return (r->type == BSC_R_BODY || r->type == BSC_R_SPLIT) && r->code;
 }
 
+/* Whether every literal of @r is long enough to be looked for. */
 static bool
 has_literal (const bsc_rule_t *r)
 {
-	return r->lit && r->n_lits;
+	if (!r->lit || !r->n_lits)
+		return false;
+	for (const char *l = r->lit; *l; l += strlen (l) + 1)
+		if (strlen (l) < PF_MIN_LIT || strlen (l) > UINT16_MAX)
+			return false;
+	return true;
 }
 
 /* Calls @fn for each literal of rule @r. */
@@ -87,7 +130,8 @@ bsc_prefilter_new (const bsc_rule_t *rules, size_t n)
 		}
 		n_filtered++;
 		FOR_EACH_LIT (&rules[i], l) {
-			pf->start[BUCKET (hash3 ((const unsigned char *) l)) + 1]++;
+			size_t k = anchor_of (l, strlen (l));
+			pf->start[bucket (load3 ((const unsigned char *) l + k)) + 1]++;
 			n_lit++;
 		}
 	}
@@ -112,11 +156,12 @@ bsc_prefilter_new (const bsc_rule_t *rules, size_t n)
 		}
 		pf->filtered[pf->n_filtered++] = (uint32_t) i;
 		FOR_EACH_LIT (r, l) {
-			unsigned h = hash3 ((const unsigned char *) l);
-			size_t len = strlen (l);
-			pf->entry[fillpos[BUCKET (h)]++] = (pf_entry_t) { (uint32_t) i,
-				(uint16_t) (len > UINT16_MAX ? UINT16_MAX : len), l };
-			pf->bitmap[h / 64] |= 1ull << (h % 64);
+			size_t len = strlen (l), k = anchor_of (l, len);
+			const unsigned char *a = (const unsigned char *) l + k;
+			uint32_t w = load3 (a);
+			pf->entry[fillpos[bucket (w)]++] = (pf_entry_t) { (uint32_t) i, w, (uint16_t) len,
+									(uint16_t) k, l };
+			pf->pairs[(a[0] | a[1] << 8) / 64] |= 1ull << ((a[0] | a[1] << 8) % 64);
 		}
 	}
 	return pf;
@@ -133,26 +178,33 @@ bsc_prefilter_free (bsc_prefilter_t *pf)
 	free (pf);
 }
 
+static bool
+is_space (unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 /*
  * The text as the literals are written (literal.c): ASCII lower-cased and
  * every run of white space (\s: space, TAB, LF, VT, FF, CR) one ' '.
+ * *@odd is set where U+017F LONG S or U+212A KELVIN SIGN occur: they
+ * match 's' and 'k' without case, which ASCII comparison would miss.
  */
 static size_t
-normalize (const unsigned char *t, size_t len, unsigned char *out)
+normalize (const unsigned char *t, size_t len, unsigned char *out, bool *odd)
 {
 	size_t o = 0;
 	bool space = false;
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = t[i];
-		if (c == ' ' || (c >= '\t' && c <= '\r')) {
-			if (!space)
-				out[o++] = ' ';
-			space = true;
-			continue;
-		}
-		space = false;
-		out[o++] = lower (c);
+		bool ws = is_space (c);
+		if (c >= 0x80 && ((c == 0xC5 && i + 1 < len && t[i + 1] == 0xBF) ||
+				  (c == 0xE2 && i + 2 < len && t[i + 1] == 0x84 && t[i + 2] == 0xAA)))
+			*odd = true;
+		out[o] = ws ? ' ' : (c >= 'A' && c <= 'Z') ? (unsigned char) (c + 32) : c;
+		o += !(ws && space);
+		space = ws;
 	}
 	return o;
 }
@@ -160,33 +212,32 @@ normalize (const unsigned char *t, size_t len, unsigned char *out)
 bool
 bsc_prefilter_scan (const bsc_prefilter_t *pf, bsc_str_t text, bsc_arena_t *arena, uint8_t *cand)
 {
-	unsigned char *t = bsc_arena_alloc (arena, text.len + 1);
+	/* Three spare bytes, so that the windows read at the end stay inside. */
+	unsigned char *t = bsc_arena_alloc (arena, text.len + 3);
+	bool odd = false;
 	size_t len;
 
 	if (!t)
 		return false;
-	len = normalize ((const unsigned char *) text.ptr, text.len, t);
-	t[len] = 0; /* so that the 2- and 3-byte checks below may look one past */
+	len = normalize ((const unsigned char *) text.ptr, text.len, t, &odd);
+	memset (t + len, 0, 3);
 	for (size_t k = 0; k < pf->n_always; k++)
 		cand[pf->always[k]] = 1;
-	for (size_t i = 0; i + 1 < len; i++) {
-		/* U+017F LONG S and U+212A KELVIN SIGN match 's' and 'k' without
-		 * case: where they occur, ASCII comparison could miss matches,
-		 * so every rule runs.  (Rare: never seen in real bounces.) */
-		if ((t[i] == 0xC5 && t[i + 1] == 0xBF) ||
-		    (t[i] == 0xE2 && t[i + 1] == 0x84 && t[i + 2] == 0xAA)) {
-			for (size_t k = 0; k < pf->n_filtered; k++)
-				cand[pf->filtered[k]] = 1;
-			return true;
-		}
-		if (i + PF_MIN_LIT > len)
+	if (odd) { /* rare: never seen in real bounces */
+		for (size_t k = 0; k < pf->n_filtered; k++)
+			cand[pf->filtered[k]] = 1;
+		return true;
+	}
+	for (size_t i = 0; i + PF_MIN_LIT <= len; i++) {
+		unsigned pair = t[i] | t[i + 1] << 8;
+		if (!(pf->pairs[pair / 64] & (1ull << (pair % 64))))
 			continue;
-		unsigned h = hash3 (t + i), b = BUCKET (h);
-		if (!(pf->bitmap[h / 64] & (1ull << (h % 64))))
-			continue;
+		uint32_t w = load3 (t + i);
+		unsigned b = bucket (w);
 		for (uint32_t e = pf->start[b]; e < pf->start[b + 1]; e++) {
 			const pf_entry_t *en = &pf->entry[e];
-			if (!cand[en->rule] && i + en->len <= len && !memcmp (t + i, en->lit, en->len))
+			if (en->anchor == w && !cand[en->rule] && i >= en->at &&
+			    i - en->at + en->len <= len && !memcmp (t + i - en->at, en->lit, en->len))
 				cand[en->rule] = 1;
 		}
 	}

@@ -254,6 +254,15 @@ static const eval_case_t eval_cases[] = {
 	{ "invalid UTF-8 in a value does not stop matching",
 	  "header A Subject =~ /hello/\nbody B /w\\S*d/\n",
 	  { .headers = "Subject: \xff\xfe hello \xc3", .text = "w\xe9rld" }, "A", "hello" },
+	{ "prefilter: a literal found after folded white space and case",
+	  "body A /server[ \\t]+message\\s+was/i\nbody B /zzqx/\n",
+	  { .text = "the SERVER \t  Message  WAS: no" }, "A", "SERVER \t  Message  WAS" },
+	{ "prefilter: a list continued with \\G(?!\\A) after its heading",
+	  "body L /(?:failed:|\\G(?!\\A))\\n(?<rcpt>\\w+@\\w+)/\n",
+	  { .text = "failed:\na@b\nc@d\n" }, "L", "failed:\na@b" },
+	{ "prefilter: no heading, the continuation alone never fires",
+	  "body L /(?:failed:|\\G(?!\\A))\\n(?<rcpt>\\w+@\\w+)/\n",
+	  { .text = "\na@b\nc@d\n" }, "", NULL },
 	{ "no score line: zero points, still reported",
 	  "body A /a/\n", { .text = "a" }, "A", "a" },
 	{ "split: the rule that cut the report fires with what it matched",
@@ -778,6 +787,20 @@ static const literal_case_t literal_cases[] = {
 	{ "/abc(?=def)gh/", "abc" },
 	{ "/(?<rcpt>[^<>]+@[^<>]+)>: host (?<mta>\\S+) said/", ">: host " },
 	{ "/(x)\\1abc/", "abc" },
+	/* \G(?!\A) never matches in the first search: its branch asks nothing */
+	{ "/(?:heading here|\\G(?!\\A))\\s*(\\S+@\\S+)/", "heading here" },
+	{ "/\\G(?!\\A)abc/", NULL },
+	{ "/(?:\\G(?!\\A))?abcd/", "abcd" },
+	{ "/(?:xyz|\\G(?!\\A)|abc)?defg/", "defg" },
+	/* a class of blanks is a run of white space, as \s */
+	{ "/server[ \\t]+message/", "server message" },
+	{ "/a[ \\t]*bcd/", "bcd" },
+	{ "/[ \\t]{2}xyz/", " xyz" },
+	{ "/[^ ]abc/", "abc" },
+	{ "/[ x]abc/", "abc" },
+	/* without case, kana and CJK have no case partners; Cyrillic has */
+	{ "/\xe4\xbb\xa5\xe4\xb8\x8b\xe3\x81\xae/i", "\xe4\xbb\xa5\xe4\xb8\x8b\xe3\x81\xae" },
+	{ "/\xd0\xbf\xd0\xb8\xd1\x81\xd1\x8c\xd0\xbc\xd0\xbe/i", NULL },
 };
 
 static void
