@@ -97,6 +97,8 @@ typedef struct rule_body {
 	bool lit_caseless;
 	uint16_t *xgroups; /* extraction: group numbers by field, see bsc_rule_t */
 	uint16_t xoff[BSC_X_COUNT + 1];
+	char *source;      /* split rules: the pattern as written, for the union */
+	uint32_t options;  /* split rules: its PCRE2_CASELESS/MULTILINE/DOTALL/EXTENDED */
 	bsc_loc_t loc;
 } rule_body_t;
 
@@ -328,6 +330,7 @@ body_clear (rule_body_t *b)
 	free (b->toks);
 	free (b->lit);
 	free (b->xgroups);
+	free (b->source);
 	memset (b, 0, sizeof *b);
 }
 
@@ -371,6 +374,7 @@ bsc_ruleset_free (bsc_ruleset_t *rs)
 	free (rs->sources);
 	free (rs->rules);
 	free (rs->splits);
+	pcre2_code_free (rs->split_union);
 	free (rs->run_pass);
 	bsc_prefilter_free (rs->pf);
 	pcre2_match_context_free (rs->mctx);
@@ -831,6 +835,11 @@ parse_regex (parser_t *ps, rule_body_t *b)
 	use_jit_safe_code (b, pat, (size_t) (q - pat), options);
 	if (!required_literal (b, pat, (size_t) (q - pat), options))
 		return nomem (ps->err, ps->source);
+	if (b->type == BSC_R_SPLIT) {
+		if (!(b->source = strndup (pat, (size_t) (q - pat))))
+			return nomem (ps->err, ps->source);
+		b->options = options & (PCRE2_CASELESS | PCRE2_MULTILINE | PCRE2_DOTALL | PCRE2_EXTENDED);
+	}
 	return BSC_OK;
 }
 
@@ -1721,6 +1730,85 @@ list_splits (bsc_ruleset_t *rs)
 	return true;
 }
 
+/*
+ * Whether split rule @b reads the same inside "(?flags:...)" of a union,
+ * at any start offset: no references to group numbers or names (they move
+ * or clash), no \G or \K (they depend on where a search starts or move
+ * the start), no verbs or recursion, no 'x' (a '#' comment would swallow
+ * the rest of the union).
+ */
+static bool
+union_safe (const rule_body_t *b)
+{
+	static const char *const refused[] = { "\\G", "\\K", "(*", "(?R", "(?&", "(?P>", "(?+", "(?0",
+					       "(?1", "(?2", "(?3", "(?4", "(?5", "(?6", "(?7", "(?8",
+					       "(?9", "(?-0", "(?-1", "(?-2", "(?-3", "(?-4", "(?-5",
+					       "(?-6", "(?-7", "(?-8", "(?-9" };
+	uint32_t backrefs = 1;
+
+	if (!b->source || (b->options & PCRE2_EXTENDED))
+		return false;
+	if (pcre2_pattern_info (b->code, PCRE2_INFO_BACKREFMAX, &backrefs) != 0 || backrefs)
+		return false;
+	for (size_t i = 0; i < sizeof (refused) / sizeof (refused[0]); i++)
+		if (strstr (b->source, refused[i]))
+			return false;
+	return true;
+}
+
+/*
+ * One regex for every split rule, "(?:(?m-is:p1)|(?im-s:p2)|...)" in
+ * evaluation order.  Its leftmost match starts where the earliest of the
+ * rules' matches does, and at that place the first alternative that
+ * matches is the first rule that does, so bsc_ruleset_split() finds the
+ * cut in one pass over the text instead of one per rule (a union for the
+ * first match only, research/PERF.md F(ii)).  Left NULL (every rule runs
+ * on its own) when some rule cannot be put in a union or it does not
+ * compile; out of memory is no error either: the union only saves time.
+ */
+static void
+build_split_union (bsc_ruleset_t *rs, bool jit)
+{
+	size_t cap = 16, len = 0;
+	char *u = NULL;
+	int errcode;
+	PCRE2_SIZE erroff;
+	size_t n = 0;
+
+	for (size_t o = 0; o < rs->n_order; o++) {
+		const rule_body_t *b = &rs->defs[rs->order[o]]->body;
+		if (b->type != BSC_R_SPLIT)
+			continue;
+		if (!union_safe (b))
+			return;
+		cap += strlen (b->source) + 16;
+		n++;
+	}
+	if (n < 2 || !(u = malloc (cap)))
+		return;
+	len += (size_t) sprintf (u, "(?:");
+	for (size_t o = 0; o < rs->n_order; o++) {
+		const rule_body_t *b = &rs->defs[rs->order[o]]->body;
+		if (b->type != BSC_R_SPLIT)
+			continue;
+		const struct { uint32_t bit; char c; } fl[] = {
+			{ PCRE2_CASELESS, 'i' }, { PCRE2_MULTILINE, 'm' }, { PCRE2_DOTALL, 's' },
+		};
+		char on[4] = "", off[4] = "";
+		for (size_t k = 0; k < 3; k++)
+			strncat ((b->options & fl[k].bit) ? on : off, &fl[k].c, 1);
+		len += (size_t) sprintf (u + len, "%s(?%s%s%s:%s)", len > 3 ? "|" : "", on, *off ? "-" : "",
+					 off, b->source);
+	}
+	strcpy (u + len, ")");
+	rs->split_union = pcre2_compile ((PCRE2_SPTR) u, len + 1,
+					 PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C,
+					 &errcode, &erroff, NULL);
+	free (u);
+	if (rs->split_union && jit)
+		pcre2_jit_compile (rs->split_union, PCRE2_JIT_COMPLETE);
+}
+
 static bsc_status_t
 build_rules (bsc_ruleset_t *rs, bsc_error_t *err)
 {
@@ -1753,6 +1841,7 @@ build_rules (bsc_ruleset_t *rs, bsc_error_t *err)
 		if (r->n_groups > rs->max_groups)
 			rs->max_groups = r->n_groups;
 	}
+	build_split_union (rs, jit);
 	return list_splits (rs) ? BSC_OK : nomem (err, NULL);
 }
 
@@ -1774,6 +1863,8 @@ bsc_ruleset_compile (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits, bsc_err
 		rs->rules = NULL;
 		free (rs->splits);
 		rs->splits = NULL;
+		pcre2_code_free (rs->split_union);
+		rs->split_union = NULL;
 		rs->n_rules = rs->n_plain = rs->n_splits = 0;
 		rs->max_groups = 0;
 		pcre2_match_context_free (rs->mctx);

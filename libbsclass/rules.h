@@ -111,6 +111,7 @@ struct bsc_ruleset {
 	uint32_t max_groups;    /* for sizing one match data per call */
 	size_t *splits;         /* the split rules' indexes, in evaluation order */
 	size_t n_splits;
+	pcre2_code *split_union; /* all split rules as one regex, or NULL (rules-parse.c) */
 	unsigned passes;        /* the passes some rule is in */
 	uint8_t *run_pass;      /* per rule: its pass, 0 for lazy rules (compact, for the loop) */
 	pcre2_match_context *mctx;
