@@ -324,6 +324,8 @@ bool bsc_ruleset_run (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_are
 
 /* ----------------------------------------------------------------- engine */
 
+typedef struct bsc_ordinary bsc_ordinary_t;
+
 struct bsc_engine {
 	bsc_ruleset_t *rules;
 	bsc_config_t *config;
@@ -331,6 +333,7 @@ struct bsc_engine {
 	time_t now; /* 0: each message's own receipt time */
 	bool explain; /* evaluate every rule (bsc_options_set_explain) */
 	void *parser_options; /* GMimeParserOptions *, owned */
+	bsc_ordinary_t *ordinary; /* the ordinary-mail pre-scan's word index, owned */
 };
 
 /* ----------------------------------------------------------------- result */
@@ -458,12 +461,15 @@ void bsc_verdict_decide (bsc_result_t *r);
 /* What one rule that fired was worth to the decided kind (or origin). */
 double bsc_hit_score (const bsc_result_t *r, const bsc_hit_t *h);
 
+/* The words bsc_looks_ordinary() looks for, indexed once per engine (NULL: out of memory). */
+bsc_ordinary_t *bsc_ordinary_new (void);
+void bsc_ordinary_free (bsc_ordinary_t *o);
 /*
  * Whether the top header block of a message shows none of the signs that
  * every automated message carries (ordinary.c): then it is normal mail and
  * needs no parse.  *@message_id receives the Message-ID seen (a view).
  */
-bool bsc_looks_ordinary (const char *p, size_t len, bsc_str_t *message_id);
+bool bsc_looks_ordinary (const bsc_ordinary_t *o, const char *p, size_t len, bsc_str_t *message_id);
 
 /* GMime is initialised once per process (g_mime_init is not thread-safe). */
 void bsc_gmime_init_once (void);

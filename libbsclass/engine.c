@@ -50,7 +50,7 @@ bsc_engine_new (const bsc_options_t *options, bsc_engine_t **out, bsc_error_t *e
 	e->now = options->now;
 	e->explain = options->explain;
 	e->config = options->config ? bsc_config_copy (options->config) : bsc_config_new ();
-	if (!e->config || !(e->rules = bsc_ruleset_new ()))
+	if (!e->config || !(e->rules = bsc_ruleset_new ()) || !(e->ordinary = bsc_ordinary_new ()))
 		goto done;
 
 	dir = options->rules_dir ? options->rules_dir : bsc_default_rules_dir ();
@@ -94,6 +94,7 @@ bsc_engine_free (bsc_engine_t *e)
 		return;
 	bsc_ruleset_free (e->rules);
 	bsc_config_free (e->config);
+	bsc_ordinary_free (e->ordinary);
 	if (e->parser_options)
 		g_mime_parser_options_free (e->parser_options);
 	free (e);
