@@ -25,13 +25,15 @@
  *    what this pass knows);
  *  - after 4 x PARTS header blocks the rest of the message is dropped
  *    (note "limit: parts");
+ *  - an embedded message (message/rfc822) keeps its header block only: the
+ *    walk reads nothing else of it;
  *  - each part's content (and each preamble and epilogue) keeps at most
  *    C = 8 x ORIGINAL_BYTES + 4 x TEXT_SAMPLE + 4096 bytes, more than the
  *    walk reads of any part, and the message 16 x C bytes of content (note
  *    "limit: content-bytes"); cuts fall on line starts, boundaries stay.
  *
- * Mail within those bounds (nearly all of it) goes to GMime untouched and
- * costs one pass over its lines.  No recursion: nesting is a stack of
+ * Other mail within those bounds goes to GMime untouched and costs one
+ * pass over its lines.  No recursion: nesting is a stack of
  * frames, bounded like GMime's.
  */
 #include "config.h"
@@ -559,6 +561,35 @@ content (scan_t *s, const char **pp)
 	return k;
 }
 
+/*
+ * The body of an embedded message, from *@pp to the next boundary of an
+ * open frame (returned, with *@pp at its line) or the end (-1): all cut.
+ * The walk reads only an embedded message's header fields (walk.c), and
+ * GMime would otherwise build an object for every field and part of the
+ * original's body (a bounce quotes whole messages, attachments and all).
+ */
+static long
+skip_body (scan_t *s, const char **pp)
+{
+	const char *p = *pp, *end = s->end, *from = p;
+	long k = -1;
+	bool any_b = false;
+
+	for (size_t i = 0; i < s->nfr; i++)
+		any_b |= s->fr[i].b != NULL;
+	while (any_b && p < end) {
+		const char *le = line_end (p, end);
+		if ((k = boundary (s, p, le)) >= 0)
+			break;
+		p = le;
+	}
+	if (!any_b)
+		p = end;
+	cut (s, from, p);
+	*pp = p;
+	return k;
+}
+
 /* ------------------------------------------------------------ the pass */
 
 char *
@@ -589,7 +620,9 @@ bsc_prescan (const char *data, size_t len, const size_t *limits, bsc_result_t *r
 		if (!header_block (&s, &p, depth, digest_child, &b))
 			break;
 		long k;
-		if (b.kind == CT_MESSAGE) {
+		if (depth > 0 && s.nfr && !s.fr[s.nfr - 1].b && s.fr[s.nfr - 1].depth + 1 == depth) {
+			k = skip_body (&s, &p); /* the header block was an embedded message's */
+		} else if (b.kind == CT_MESSAGE) {
 			/* GMime first checks for an empty message (a boundary at once). */
 			if (!push (&s, NULL, 0, depth, false))
 				break;

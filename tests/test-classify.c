@@ -14,6 +14,7 @@
 
 #include "bsclass.h"
 #include "bsclass-gmime.h"
+#include "bsc-private.h"
 
 static bsc_engine_t *engine;
 
@@ -369,6 +370,57 @@ test_gmime_entry (void **state)
 	free (msg);
 }
 
+/*
+ * The pre-scan hands GMime an embedded message's header block only (the
+ * walk reads nothing else of it): the quoted original's own multipart
+ * body is gone, the report's structure and every answer stay.
+ */
+static void
+test_prescan_embedded (void **state)
+{
+	static const char orig_body[] =
+		"Content-Type: multipart/mixed; boundary=\"IN\"\n\n"
+		"--IN\nContent-Type: text/plain\n\nUndelivered Mail Returned to Sender\n"
+		"--IN\nContent-Type: message/delivery-status\n\nAction: failed\n--IN--\n";
+	/* The original's fields, its blank line left for after its Content-Type. */
+	char *fields = strndup (orig_headers, strlen (orig_headers) - 1);
+	char *head = concat (DSN_HEAD, "--B\nContent-Type: message/rfc822\n\n", fields, "");
+	char *full = concat (head, orig_body, "--B--\nepilogue\n", "");
+	char *bare = concat (head, "Content-Type: multipart/mixed; boundary=\"IN\"\n\n",
+			     "--B--\nepilogue\n", "");
+	bsc_result_t *r = bsc_result_new ();
+	size_t len;
+	bool nomem;
+	char *cut;
+
+	assert_non_null (r);
+	cut = bsc_prescan (full, strlen (full), engine->limits, r, &len, &nomem);
+	assert_false (nomem);
+	assert_non_null (cut);
+	assert_int_equal (len, strlen (bare));
+	assert_memory_equal (cut, bare, len);
+	free (cut);
+	/* Nothing embedded: nothing to cut, GMime reads the message itself. */
+	assert_null (bsc_prescan (orig_headers, strlen (orig_headers), engine->limits, r, &len, &nomem));
+	bsc_result_free (r);
+
+	bsc_result_t *a = classify (full), *b = classify (bare);
+	char *ja, *jb;
+	assert_int_equal (bsc_result_to_json (a, NULL, -1, &ja), BSC_OK);
+	assert_int_equal (bsc_result_to_json (b, NULL, -1, &jb), BSC_OK);
+	assert_string_equal (ja, jb);
+	check_dsn (a);
+	check_original (a);
+	bsc_free (ja);
+	bsc_free (jb);
+	bsc_result_free (a);
+	bsc_result_free (b);
+	free (fields);
+	free (head);
+	free (full);
+	free (bare);
+}
+
 static void *
 worker (void *arg)
 {
@@ -476,6 +528,7 @@ main (void)
 		cmocka_unit_test (test_engine_errors),
 		cmocka_unit_test (test_limits),
 		cmocka_unit_test (test_gmime_entry),
+		cmocka_unit_test (test_prescan_embedded),
 		cmocka_unit_test (test_threads),
 		cmocka_unit_test (test_json),
 		cmocka_unit_test (test_addressed_to),
