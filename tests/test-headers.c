@@ -615,6 +615,14 @@ test_str_helpers (void **state)
 	assert_null (bsc_str_icase_find ((bsc_str_t) { hay, 14 }, "helo="));
 	assert_null (bsc_str_icase_find ((bsc_str_t) { hay, strlen (hay) }, "ehlo"));
 	assert_ptr_equal (bsc_str_icase_find ((bsc_str_t) { hay, strlen (hay) }, ""), hay);
+	/* the first candidate in either case, then the next one, to the very end */
+	const char mixed[] = "hEl hElp HELP";
+	assert_ptr_equal (bsc_str_icase_find ((bsc_str_t) { mixed, strlen (mixed) }, "help"), mixed + 4);
+	assert_ptr_equal (bsc_str_icase_find ((bsc_str_t) { mixed + 5, strlen (mixed) - 5 }, "HeLp"),
+			  mixed + 9);
+	assert_null (bsc_str_icase_find ((bsc_str_t) { mixed + 5, strlen (mixed) - 6 }, "help"));
+	const char dashes[] = "a-b-C";
+	assert_ptr_equal (bsc_str_icase_find ((bsc_str_t) { dashes, 5 }, "-c"), dashes + 3);
 }
 
 /* ------------------------------------------------------------------- arena */
