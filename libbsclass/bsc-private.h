@@ -308,6 +308,7 @@ enum {
 	BSC_PASS_MORE_CR = 32,
 	BSC_PASS_ALL = 63
 };
+#define BSC_PASS_BITS 6
 
 
 /*

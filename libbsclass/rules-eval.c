@@ -427,10 +427,24 @@ static bool
 run_rules (eval_ctx_t *c, unsigned passes, bsc_hits_t *hits)
 {
 	const bsc_ruleset_t *rs = c->rs;
+	size_t at[BSC_PASS_BITS], end[BSC_PASS_BITS];
+	unsigned n = 0;
 
-	for (size_t i = 0; i < rs->n_rules; i++) {
-		/* A byte per rule: the loop runs once per pass over every rule. */
-		if (!(passes & rs->run_pass[i]) || c->run->done[i])
+	/* The lists of the passes asked for, merged into evaluation order. */
+	for (unsigned b = 0; b < BSC_PASS_BITS; b++)
+		if (passes & (1u << b) && rs->pass_start[b] < rs->pass_start[b + 1]) {
+			at[n] = rs->pass_start[b];
+			end[n++] = rs->pass_start[b + 1];
+		}
+	for (;;) {
+		unsigned best = n;
+		for (unsigned k = 0; k < n; k++)
+			if (at[k] < end[k] && (best == n || rs->by_pass[at[k]] < rs->by_pass[at[best]]))
+				best = k;
+		if (best == n)
+			break;
+		size_t i = rs->by_pass[at[best]++];
+		if (c->run->done[i])
 			continue;
 		const bsc_rule_t *r = &rs->rules[i];
 		bsc_str_t m = { NULL, 0 };

@@ -375,7 +375,7 @@ bsc_ruleset_free (bsc_ruleset_t *rs)
 	free (rs->rules);
 	free (rs->splits);
 	pcre2_code_free (rs->split_union);
-	free (rs->run_pass);
+	free (rs->by_pass);
 	bsc_prefilter_free (rs->pf);
 	pcre2_match_context_free (rs->mctx);
 	free (rs);
@@ -1700,15 +1700,18 @@ assign_passes (bsc_ruleset_t *rs)
 			r->pass = BSC_PASS_VERDICT;
 		rs->passes |= r->pass;
 	}
-	if (!(rs->run_pass = malloc (rs->n_rules ? rs->n_rules : 1))) {
-		free (read);
-		free (infl);
-		return false;
-	}
-	for (size_t i = 0; i < rs->n_rules; i++)
-		rs->run_pass[i] = rs->rules[i].lazy ? 0 : rs->rules[i].pass;
 	free (read);
 	free (infl);
+	if (!(rs->by_pass = malloc ((rs->n_rules ? rs->n_rules : 1) * sizeof (uint32_t))))
+		return false;
+	size_t n = 0;
+	for (unsigned b = 0; b < BSC_PASS_BITS; b++) {
+		rs->pass_start[b] = n;
+		for (size_t i = 0; i < rs->n_rules; i++)
+			if (!rs->rules[i].lazy && rs->rules[i].pass == 1u << b)
+				rs->by_pass[n++] = (uint32_t) i;
+	}
+	rs->pass_start[BSC_PASS_BITS] = n;
 	return true;
 }
 

@@ -113,7 +113,10 @@ struct bsc_ruleset {
 	size_t n_splits;
 	pcre2_code *split_union; /* all split rules as one regex, or NULL (rules-parse.c) */
 	unsigned passes;        /* the passes some rule is in */
-	uint8_t *run_pass;      /* per rule: its pass, 0 for lazy rules (compact, for the loop) */
+	/* The rules each pass runs (lazy ones run when read), in evaluation
+	 * order: pass bit b has by_pass[pass_start[b] .. pass_start[b + 1]). */
+	uint32_t *by_pass;
+	size_t pass_start[BSC_PASS_BITS + 1];
 	pcre2_match_context *mctx;
 	bsc_prefilter_t *pf;    /* which body rules can match a text */
 };
