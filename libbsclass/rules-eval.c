@@ -327,7 +327,6 @@ typedef struct {
 	int32_t ref; /* the rule, or -1 for a known value */
 	bool val;    /* the known value */
 	bool neg;    /* negate what the rule gives */
-	uint8_t cost;
 } operand_t;
 
 static bool
@@ -350,23 +349,26 @@ eval_meta (eval_ctx_t *c, const bsc_rule_t *r)
 	for (size_t i = 0; i < r->n_ops; i++) {
 		int32_t op = r->ops[i];
 		if (op >= 0) {
-			const bsc_rule_t *x = &c->rs->rules[op];
 			if (sp == BSC_META_STACK)
 				return false;
 			if (c->run->done[op])
-				stack[sp++] = (operand_t) { -1, c->run->fired[op], false, 0 };
+				stack[sp++] = (operand_t) { -1, c->run->fired[op], false };
 			else
-				stack[sp++] = (operand_t) { op, false, false, x->cost };
+				stack[sp++] = (operand_t) { op, false, false };
 		} else if (op == BSC_META_NOT && sp >= 1) {
 			stack[sp - 1].neg = !stack[sp - 1].neg;
 		} else if (sp >= 2) {
 			operand_t b = stack[--sp], a = stack[sp - 1];
-			operand_t *first = b.ref < 0 || (a.ref >= 0 && b.cost < a.cost) ? &b : &a;
+			/* The rules' costs are read only when both are still to run
+			 * (most operands are known by then: a rule is big, its cost
+			 * a cache miss). */
+			operand_t *first = b.ref < 0 || (a.ref >= 0 && c->rs->rules[b.ref].cost <
+								       c->rs->rules[a.ref].cost) ? &b : &a;
 			operand_t *second = first == &a ? &b : &a;
 			bool v = operand_value (c, first);
 			if (op == BSC_META_AND ? v : !v)
 				v = operand_value (c, second);
-			stack[sp - 1] = (operand_t) { -1, v, false, 0 };
+			stack[sp - 1] = (operand_t) { -1, v, false };
 		} else {
 			return false;
 		}
