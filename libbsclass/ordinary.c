@@ -51,14 +51,20 @@ static const char *const system_words[] = {
  * languages the rules know (ASCII spellings; any 8-bit or encoded
  * subject is looked at in full anyway). */
 static const char *const subject_words[] = {
-	"deliver", "undeliv", "return", "fail", "bounce", "error", "notif", "warning", "delay",
-	"reject", "refus", "blocked", "auto", "away", "absen", "ausente", "office", "vacation",
-	"holiday", "leave", "abwesen", "urlaub", "ferie", "afwezig", "frnvaro", "fuori sede",
+	"deliver", "fail", "bounce", "error", "notif", "warning", "delay", "return",
+	"reject", "refus", "blocked", "auto", "away", "absen", "ausente", "vacation",
+	/* "Out of Office", "out of the office", "Out-of-Office": not every
+	 * subject that names an office ("office hours", "home office") */
+	"of office", "the office", "of-office",
+	"holiday", "leave", "abwesen", "urlaub", "ferie", "afwezig", "franvaro", "fuori sede",
 	"confirm", "verif", "approv", "challenge", "spam", "human", "mail system", "postmaster",
-	"daemon", "non remis", "non recapit", "zustell", "unzustell", "entreg", "consegn",
+	"daemon", "non remis", "non recapit", "zustell", "entreg", "consegn",
 	"bestel", "recibido", "respuesta", "risposta", "reponse", "antwort", "antwoord",
-	"resposta", "odpowied", "autosvar", "svar", "status", "report", "message not", "mail not",
-	"could not", "unable", "returned", "problem", "quota", "full", "virus", "filter",
+	"resposta", "odpowied", "svar", "status", "report", "message not", "mail not",
+	"could not", "unable", "problem", "quota", "full", "virus", "filter",
+	/* challenge subjects (30-challenge.cf), ASCII spellings */
+	"message held", "on hold", "bestatig", "authentif", "validation", "conferma",
+	"bevestig", "potwierd", "bekraft", "qurb",
 };
 
 /* Words in the other fields read here. */
@@ -120,13 +126,13 @@ typedef struct {
 
 struct bsc_ordinary {
 	wordset_t names;   /* trigger_fields, then read_fields */
-	wordset_t subject; /* subject_words */
+	wordset_t subject[2]; /* subject_words: the first 64, the rest */
 	wordset_t values;  /* the words of the senders, Precedence, Content-Type and Message-ID */
 	uint64_t system, precedence, content_type, message_id; /* their bits in values */
 };
 
 _Static_assert (N_ELEMENTS (trigger_fields) + N_ELEMENTS (read_fields) <= 64, "a word set holds 64 words");
-_Static_assert (N_ELEMENTS (subject_words) <= 64, "a word set holds 64 words: split subject_words in two sets");
+_Static_assert (N_ELEMENTS (subject_words) <= 128, "two word sets hold 128 subject words");
 _Static_assert (N_ELEMENTS (system_words) + N_ELEMENTS (precedence_words) + N_ELEMENTS (content_type_words) +
 		N_ELEMENTS (message_id_words) <= 64, "a word set holds 64 words");
 
@@ -202,7 +208,9 @@ bsc_ordinary_new (void)
 	for (size_t i = 0; i < N_ELEMENTS (read_fields); i++)
 		names[i] = read_fields[i].name;
 	wordset_add (&o->names, names, N_ELEMENTS (names));
-	wordset_add (&o->subject, subject_words, N_ELEMENTS (subject_words));
+	size_t first = N_ELEMENTS (subject_words) < 64 ? N_ELEMENTS (subject_words) : 64;
+	wordset_add (&o->subject[0], subject_words, first);
+	wordset_add (&o->subject[1], subject_words + first, N_ELEMENTS (subject_words) - first);
 	o->system = wordset_add (&o->values, system_words, N_ELEMENTS (system_words));
 	o->precedence = wordset_add (&o->values, precedence_words, N_ELEMENTS (precedence_words));
 	o->content_type = wordset_add (&o->values, content_type_words, N_ELEMENTS (content_type_words));
@@ -336,7 +344,8 @@ automated_field (const bsc_ordinary_t *o, field_t field, bsc_str_t value)
 	case FIELD_TRIGGER:
 		return true;
 	case FIELD_SUBJECT:
-		return has_word_8bit_or_encoded (&o->subject, ~(uint64_t) 0, value);
+		return has_word_8bit_or_encoded (&o->subject[0], ~(uint64_t) 0, value) ||
+		       (o->subject[1].n && has_word (&o->subject[1], ~(uint64_t) 0, value, NULL));
 	case FIELD_FROM:
 	case FIELD_SENDER:
 		return bsc_str_trim (value).len == 0 || has_word_8bit_or_encoded (&o->values, o->system, value);

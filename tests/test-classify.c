@@ -421,6 +421,48 @@ test_prescan_embedded (void **state)
 	free (bare);
 }
 
+static bool
+prescan_answered (const bsc_result_t *r)
+{
+	for (size_t i = 0; i < bsc_result_note_count (r); i++)
+		if (!strcmp (bsc_result_note (r, i), "prescan: ordinary mail"))
+			return true;
+	return false;
+}
+
+/*
+ * The ordinary-mail pre-scan must hand the full path every subject an
+ * auto-reply or challenge rule reads in its ASCII spelling (such a rule
+ * alone can make a challenge, as "[Qurb #n]" does), and may keep the
+ * ordinary subjects that merely share a word with them.
+ */
+static void
+test_prescan_subjects (void **state)
+{
+	static const char *const automated[] = {
+		"Message held for approval", "Message on hold", "Absenderbestatigung",
+		"Bitte bestatigen Sie Ihre Nachricht", "Demande d'authentification",
+		"Message en attente de validation", "Conferma il tuo messaggio", "Bevestig uw bericht",
+		"Potwierdz wiadomosc", "Bekrafta ditt meddelande", "Re: lunch [Qurb #123]",
+		"Out of Office: lunch", "Out-of-Office", "I am out of the office", "Franvaro",
+		"Please confirm your message", "Automatic reply: lunch",
+	};
+	static const char *const ordinary[] = { "Re: new office hours", "Home office setup" };
+	char msg[512];
+
+	for (size_t i = 0; i < sizeof (automated) / sizeof (automated[0]) + 2; i++) {
+		bool auto_ = i < sizeof (automated) / sizeof (automated[0]);
+		snprintf (msg, sizeof msg,
+			  "From: Pat Doe <pat@example.org>\nTo: team@example.com\nSubject: %s\n"
+			  "Message-ID: <s%zu@example.org>\n\nhello\n",
+			  auto_ ? automated[i] : ordinary[i - sizeof (automated) / sizeof (automated[0])], i);
+		bsc_result_t *r = classify (msg);
+		if (prescan_answered (r) == auto_)
+			fail_msg ("subject %zu: pre-scan %s", i, auto_ ? "kept an automated subject" : "let go an ordinary one");
+		bsc_result_free (r);
+	}
+}
+
 static void *
 worker (void *arg)
 {
@@ -529,6 +571,7 @@ main (void)
 		cmocka_unit_test (test_limits),
 		cmocka_unit_test (test_gmime_entry),
 		cmocka_unit_test (test_prescan_embedded),
+		cmocka_unit_test (test_prescan_subjects),
 		cmocka_unit_test (test_threads),
 		cmocka_unit_test (test_json),
 		cmocka_unit_test (test_addressed_to),
