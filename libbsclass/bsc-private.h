@@ -57,6 +57,8 @@ bsc_str_t bsc_str_trim (bsc_str_t s);
 bool bsc_str_ieq (bsc_str_t s, const char *lit);
 /* Case-insensitive ASCII prefix test. */
 bool bsc_str_iprefix (bsc_str_t s, const char *lit);
+/* The first CR or LF in [@p, @end), or @end. */
+const char *bsc_find_eol (const char *p, const char *end);
 /* Case-insensitive ASCII search of @needle in a view; NULL when absent. */
 const char *bsc_str_icase_find (bsc_str_t hay, const char *needle);
 /* Removes RFC 5322 comments "(...)" (nested, with quoted-pairs) in place; returns the new length. */
@@ -426,6 +428,7 @@ typedef struct bsc_work {
 	size_t text_len, text_cap;
 	size_t parts_seen;
 	bool orig_done;     /* the first embedded original wins */
+	bool headers_read;  /* @headers came from bsc_walk_top(), not from GMime */
 } bsc_work_t;
 
 /*
@@ -438,6 +441,18 @@ typedef struct bsc_work {
 char *bsc_prescan (const char *data, size_t len, const size_t *limits, bsc_result_t *r,
 		   size_t *out_len, bool *nomem);
 
+/*
+ * Reads the top header block of @data into w->headers, as bsc_walk() would
+ * read it from GMime's parse, when the block is plain: every line a field
+ * "Name:" (printable ASCII name, blanks allowed before the colon) or a
+ * continuation that starts with a blank, no NUL, and an empty line at its
+ * end.  Then writes to @gmime (room for @len bytes) what GMime still needs
+ * to build the same MIME tree: the block's Content-* fields, the empty
+ * line and the rest of the message; and returns that length.  Returns 0
+ * and leaves @w as it was when the block is not plain: GMime reads it.
+ * Views into @data: valid as long as it is.
+ */
+size_t bsc_walk_top (bsc_work_t *w, const char *data, size_t len, char *gmime);
 /* Walks a parsed GMime object (GMimeObject *) and fills @w. */
 void bsc_walk (bsc_work_t *w, void *object);
 /* After the walk: facts, rules, verdict. */

@@ -351,6 +351,52 @@ unborrow (GByteArray *bytes)
 	g_byte_array_unref (bytes);
 }
 
+/*
+ * GMime's part of bsc_classify(): @data (final: line ends and limits done)
+ * to a MIME tree, walked into @r.  The top header block is read here when
+ * it is plain (bsc_walk_top()), and GMime gets only what builds the tree:
+ * every field it parses costs it a GObject, made and finalised.  Else
+ * GMime reads the message as it is.
+ */
+static bsc_status_t
+classify_parsed (const bsc_engine_t *engine, const char *data, size_t len, bsc_result_t *r)
+{
+	bsc_work_t w = { .engine = engine, .r = r };
+	char *buf = malloc (len);
+	size_t glen;
+
+	if (!buf)
+		return BSC_ENOMEM;
+	if ((glen = bsc_walk_top (&w, data, len, buf))) {
+		data = buf;
+		len = glen;
+	}
+	/* GMime reads the bytes in place: a byte array that borrows them,
+	 * which the stream does not own and which is stolen back (not freed)
+	 * once every object made from it is gone. */
+	GByteArray *bytes = g_byte_array_new_take ((guint8 *) data, len);
+	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array (bytes);
+	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (stream), FALSE);
+	GMimeParser *parser = g_mime_parser_new_with_stream (stream);
+	/* A part, not a GMimeMessage: the top level's fields are all there
+	 * when GMime reads them, without GMime parsing every address and
+	 * date (research/PERF.md). */
+	GMimeObject *msg = g_mime_parser_construct_part (parser, engine->parser_options);
+	bsc_status_t st = BSC_EPARSE;
+	g_object_unref (parser);
+	if (msg) {
+		/* The walk's views may point into the tree: it lives until
+		 * the rules are done. */
+		bsc_walk (&w, msg);
+		st = bsc_classify_finish (&w);
+		g_object_unref (msg);
+	}
+	g_object_unref (stream);
+	unborrow (bytes);
+	free (buf);
+	return st;
+}
+
 bsc_status_t
 bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_result_t **out)
 {
@@ -424,34 +470,10 @@ bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_resu
 		data = copy = trimmed;
 		len = trimmed_len;
 	}
-
-	/* GMime reads the bytes in place: a byte array that borrows them,
-	 * which the stream does not own and which is stolen back (not freed)
-	 * once every object made from it is gone. */
 	if (len > G_MAXUINT)
 		len = G_MAXUINT;
-	GByteArray *bytes = g_byte_array_new_take ((guint8 *) data, len);
-	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array (bytes);
-	GMimeParser *parser;
-	GMimeObject *msg;
 
-	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (stream), FALSE);
-	parser = g_mime_parser_new_with_stream (stream);
-	/* A part, not a GMimeMessage: the top level's headers are all there,
-	 * without GMime parsing every address and date (research/PERF.md). */
-	msg = g_mime_parser_construct_part (parser, engine->parser_options);
-	g_object_unref (parser);
-	if (!msg) {
-		g_object_unref (stream);
-		unborrow (bytes);
-		free (copy);
-		bsc_result_free (r);
-		return BSC_EPARSE;
-	}
-	st = classify_object (engine, msg, r);
-	g_object_unref (msg);
-	g_object_unref (stream);
-	unborrow (bytes);
+	st = classify_parsed (engine, data, len, r);
 	free (copy);
 	if (st != BSC_OK) {
 		bsc_result_free (r);

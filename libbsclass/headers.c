@@ -19,9 +19,7 @@
 static const char *
 line_end (const char *p, const char *end)
 {
-	while (p < end && *p != '\n' && *p != '\r')
-		p++;
-	return p;
+	return bsc_find_eol (p, end);
 }
 
 /* Past the line break at @p (CRLF, LF or a lone CR). */
@@ -63,11 +61,19 @@ unfold (bsc_arena_t *arena, const char *p, const char *stop, size_t max, bool *c
 
 	if (!out)
 		return (bsc_str_t) { "", 0 };
+	/* Line by line: the bytes between line breaks, within @cap. */
 	while (p < stop && (size_t) (o - out) < cap) {
-		if (*p == '\r' || *p == '\n')
+		if (*p == '\r' || *p == '\n') {
 			p++;
-		else
-			*o++ = *p++;
+			continue;
+		}
+		const char *e = bsc_find_eol (p, stop);
+		size_t n = (size_t) (e - p), room = cap - (size_t) (o - out);
+		if (n > room)
+			n = room;
+		memcpy (o, p, n);
+		o += n;
+		p += n;
 	}
 	while (p < stop && (*p == '\r' || *p == '\n' || *p == ' ' || *p == '\t'))
 		p++;
@@ -144,8 +150,10 @@ bsc_name_key (const char *name, size_t len)
 const bsc_field_t *
 bsc_fields_find (const bsc_fields_t *f, const char *name)
 {
+	size_t n = strlen (name);
+
 	for (size_t i = 0; i < f->n; i++)
-		if (bsc_str_ieq (f->v[i].name, name))
+		if (f->v[i].name.len == n && bsc_str_ieq (f->v[i].name, name))
 			return &f->v[i];
 	return NULL;
 }

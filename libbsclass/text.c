@@ -79,15 +79,70 @@ put_cp (char *o, unsigned cp)
 	return o;
 }
 
+/*
+ * Eight bytes at a time: the scans below test a word for a byte before
+ * testing bytes one by one (the bit tricks of "Bit Twiddling Hacks").  The
+ * byte order tells which set bit is the first byte, so only a
+ * little-endian machine takes the word path; any other scans bytes.
+ */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#else
+#define SWAR 0
+#endif
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+static inline uint64_t
+load8 (const void *p)
+{
+	uint64_t w;
+
+	memcpy (&w, p, sizeof (w));
+	return w;
+}
+
+/* The high bit of each byte of @w equal to the byte of @pat (ONES x byte)
+ * is set; the lowest set bit is exact, higher ones may be false. */
+static inline uint64_t
+bytes_eq (uint64_t w, uint64_t pat)
+{
+	uint64_t x = w ^ pat;
+
+	return (x - ONES) & ~x & HIGHS;
+}
+
 /* Length of the leading run of printable ASCII (and TAB): the common case. */
 static size_t
 plain_ascii_run (const unsigned char *p, size_t len)
 {
 	size_t i = 0;
 
+	/* A word of bytes in 0x20-0x7e: none below 0x20, none above 0x7e. */
+	while (SWAR && i + 8 <= len) {
+		uint64_t w = load8 (p + i);
+		if ((((w - ONES * 0x20) & ~w) | ((w + ONES * 0x01) | w)) & HIGHS)
+			break;
+		i += 8;
+	}
 	while (i < len && ((p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\t'))
 		i++;
 	return i;
+}
+
+const char *
+bsc_find_eol (const char *p, const char *end)
+{
+	while (SWAR && end - p >= 8) {
+		uint64_t w = load8 (p);
+		uint64_t m = bytes_eq (w, ONES * '\n') | bytes_eq (w, ONES * '\r');
+		if (m)
+			return p + __builtin_ctzll (m) / 8;
+		p += 8;
+	}
+	while (p < end && *p != '\n' && *p != '\r')
+		p++;
+	return p;
 }
 
 static char *utf8_copy (bsc_arena_t *arena, const char *s, size_t len, bool lines);
@@ -180,9 +235,13 @@ lc (int c)
 bool
 bsc_str_ieq (bsc_str_t s, const char *lit)
 {
-	size_t n = strlen (lit);
+	size_t i;
 
-	return s.len == n && bsc_str_iprefix (s, lit);
+	/* Most calls compare field names that differ at once: no strlen. */
+	for (i = 0; i < s.len; i++)
+		if (!lit[i] || lc ((unsigned char) s.ptr[i]) != lc ((unsigned char) lit[i]))
+			return false;
+	return !lit[i];
 }
 
 bool

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <gmime/gmime.h>
@@ -11,26 +12,46 @@
 #include "bsc-private.h"
 
 /*
- * A raw GMime header value, unfolded and trimmed.  GMime keeps the folding
- * line breaks; most values have none but the last, and those are used in
- * place (GMime's memory lives until the walk's results are copied out).
+ * A raw header value of @n bytes, unfolded and trimmed.  GMime keeps the
+ * folding line breaks; most values have none but the last, and those are
+ * used in place (GMime's memory, or the message's bytes, lives until the
+ * walk's results are copied out).
  */
 static bsc_str_t
-unfold_raw (bsc_arena_t *a, const char *raw, size_t max)
+unfold_raw (bsc_arena_t *a, const char *raw, size_t n, size_t max)
 {
-	size_t n = strlen (raw), o = 0;
 	bsc_str_t v = bsc_str_trim ((bsc_str_t) { raw, n < max ? n : max });
+	size_t o = 0;
 	char *out;
 
 	if (!memchr (v.ptr, '\n', v.len) && !memchr (v.ptr, '\r', v.len))
 		return v;
 	if (!(out = bsc_arena_alloc (a, v.len + 1)))
 		return (bsc_str_t) { "", 0 };
-	for (size_t i = 0; i < v.len; i++)
-		if (v.ptr[i] != '\r' && v.ptr[i] != '\n')
-			out[o++] = v.ptr[i];
+	for (const char *p = v.ptr, *end = v.ptr + v.len; p < end;) {
+		const char *e = bsc_find_eol (p, end);
+		memcpy (out + o, p, (size_t) (e - p));
+		o += (size_t) (e - p);
+		p = e < end ? e + 1 : end;
+	}
 	out[o] = '\0';
 	return (bsc_str_t) { out, o };
+}
+
+/* One field for read_headers() and bsc_walk_top(): the value unfolded
+ * within the header-bytes limit, which is noted when the raw value (with
+ * its line break) goes beyond it. */
+static void
+add_field (bsc_work_t *w, bsc_field_t *f, const char *name, size_t nlen, const char *raw,
+	   size_t rlen)
+{
+	size_t max = w->engine->limits[BSC_LIMIT_HEADER_BYTES];
+
+	f->name = (bsc_str_t) { name, nlen };
+	f->value = unfold_raw (&w->r->arena, raw, rlen, max);
+	/* (prescan.c cuts long fields before GMime; not so for bsc_classify_gmime) */
+	if (rlen > max + 2)
+		bsc_result_add_note (w->r, "limit: header-bytes");
 }
 
 /* Appends @object's own header fields to @out, raw and unfolded.  Names
@@ -41,7 +62,6 @@ read_headers (bsc_work_t *w, GMimeObject *object, bsc_fields_t *out)
 	GMimeHeaderList *list = g_mime_object_get_header_list (object);
 	int n = list ? g_mime_header_list_get_count (list) : 0;
 	size_t max = w->engine->limits[BSC_LIMIT_HEADERS];
-	bsc_arena_t *a = &w->r->arena;
 	bsc_field_t *v;
 
 	if (n <= 0)
@@ -51,7 +71,7 @@ read_headers (bsc_work_t *w, GMimeObject *object, bsc_fields_t *out)
 		bsc_result_add_note (w->r, "limit: headers");
 		n = (int) max;
 	}
-	if (!(v = bsc_arena_grow (a, out->v, sizeof (*v), &out->cap, out->n + (size_t) n)))
+	if (!(v = bsc_arena_grow (&w->r->arena, out->v, sizeof (*v), &out->cap, out->n + (size_t) n)))
 		return;
 	out->v = v;
 	for (int i = 0; i < n; i++) {
@@ -61,59 +81,187 @@ read_headers (bsc_work_t *w, GMimeObject *object, bsc_fields_t *out)
 
 		if (!name || !raw)
 			continue;
-		v[out->n].name = (bsc_str_t) { name, strlen (name) };
-		v[out->n].value = unfold_raw (a, raw, w->engine->limits[BSC_LIMIT_HEADER_BYTES]);
-		/* (prescan.c cuts long fields before GMime; not so for bsc_classify_gmime) */
-		if (strlen (raw) > w->engine->limits[BSC_LIMIT_HEADER_BYTES] + 2)
-			bsc_result_add_note (w->r, "limit: header-bytes");
-		out->n++;
+		add_field (w, &v[out->n++], name, strlen (name), raw, strlen (raw));
 	}
+}
+
+/* GMime's parser (3.2, step_headers()): a field name runs to the colon,
+ * blanks may stand before it, and a control character ends it.  Here only
+ * printable ASCII is taken: anything else sends the block to GMime. */
+static size_t
+top_name_len (const char *p, const char *eol, const char **colon)
+{
+	const char *q = p;
+
+	while (q < eol && (unsigned char) *q > 32 && (unsigned char) *q < 127 && *q != ':')
+		q++;
+	size_t n = (size_t) (q - p);
+	while (q < eol && (*q == ' ' || *q == '\t'))
+		q++;
+	if (!n || q >= eol || *q != ':')
+		return 0;
+	*colon = q;
+	return n;
+}
+
+size_t
+bsc_walk_top (bsc_work_t *w, const char *data, size_t len, char *gmime)
+{
+	const char *p = data, *end = data + len, *body = NULL;
+	bsc_fields_t *out = &w->headers;
+	bsc_arena_t *a = &w->r->arena;
+
+	/* First the block as GMime splits it: lines end at LF, a line that
+	 * starts with a blank continues the field before it, "\n" or "\r\n"
+	 * alone ends the block.  Each field's view holds its raw value
+	 * (after the colon, to the end of its last line) until the block is
+	 * known to be plain; nothing is noted before that. */
+	while (p < end) {
+		const char *nl = memchr (p, '\n', (size_t) (end - p)), *colon = NULL;
+		size_t nlen;
+
+		if (!nl)
+			break; /* no empty line: GMime decides where the block ends */
+		if (memchr (p, '\0', (size_t) (nl - p)))
+			break; /* GMime's values are C strings: it would cut there */
+		if (nl == p || (nl == p + 1 && *p == '\r')) {
+			body = p;
+			break;
+		}
+		if (*p == ' ' || *p == '\t') {
+			if (!out->n)
+				break;
+			bsc_field_t *f = &out->v[out->n - 1];
+			f->value.len = (size_t) (nl + 1 - f->value.ptr);
+		} else {
+			if (!(nlen = top_name_len (p, nl, &colon)))
+				break; /* GMime drops such a line, or fails on it */
+			bsc_field_t *v = bsc_arena_grow (a, out->v, sizeof (*v), &out->cap, out->n + 1);
+			if (!v)
+				break;
+			out->v = v;
+			v[out->n].name = (bsc_str_t) { p, nlen };
+			v[out->n].value = (bsc_str_t) { colon + 1, (size_t) (nl - colon) };
+			out->n++;
+		}
+		p = nl + 1;
+	}
+	if (!body) {
+		out->n = 0;
+		return 0;
+	}
+
+	/* GMime still needs the fields that make the MIME structure; the
+	 * rest cost it a GObject each, which only read_headers() read. */
+	size_t glen = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		const bsc_field_t *f = &out->v[i];
+		if (f->name.len >= 8 && !g_ascii_strncasecmp (f->name.ptr, "Content-", 8)) {
+			size_t n = (size_t) (f->value.ptr + f->value.len - f->name.ptr);
+			memcpy (gmime + glen, f->name.ptr, n);
+			glen += n;
+		}
+	}
+	memcpy (gmime + glen, body, (size_t) (end - body));
+	glen += (size_t) (end - body);
+
+	/* Then the fields as read_headers() takes them from GMime. */
+	size_t max = w->engine->limits[BSC_LIMIT_HEADERS];
+	if (out->n > max) {
+		out->truncated = true;
+		bsc_result_add_note (w->r, "limit: headers");
+		out->n = max;
+	}
+	for (size_t i = 0; i < out->n; i++) {
+		bsc_field_t *f = &out->v[i];
+		add_field (w, f, f->name.ptr, f->name.len, f->value.ptr, f->value.len);
+	}
+	w->headers_read = true;
+	return glen;
 }
 
 /*
  * The decoded content of a leaf part (Content-Transfer-Encoding undone), at
- * most about @cap bytes: bounded so that a 50 MB attachment costs no more
- * than the limit.  New: g_byte_array_unref() it.
+ * most @cap bytes: bounded so that a 50 MB attachment costs no more than
+ * the limit.  *@out is a view into GMime's memory when the part needs no
+ * decoding, else into a buffer that *@tmp receives (free() it after use).
+ * Returns false when the part has no content.
+ *
+ * The bytes are those GMime's basic filter on a stream copy would give
+ * (the same GMimeEncoding steps), without the three GObjects that cost:
+ * the input is read as that copy read it, in chunks of 4096 bytes while
+ * fewer than @cap x 2 + 1024 were read (base64 needs 4 bytes in for 3 out,
+ * plus line breaks), and the output cut to @cap.
  */
-static GByteArray *
-part_bytes (GMimePart *part, size_t cap)
+static bool
+part_bytes (GMimePart *part, size_t cap, bsc_str_t *out, char **tmp)
 {
 	GMimeDataWrapper *dw = g_mime_part_get_content (part);
-	GMimeStream *src, *mem, *filtered;
 	GMimeContentEncoding enc;
-	GByteArray *ba;
-	char buf[4096];
-	size_t in = 0, in_cap;
-	gssize n;
+	GMimeStream *src;
+	const char *in;
+	char *buf = NULL;
+	size_t inlen, in_cap;
 
+	*tmp = NULL;
 	if (!dw || !(src = g_mime_data_wrapper_get_stream (dw)))
-		return NULL;
+		return false;
 	enc = g_mime_data_wrapper_get_encoding (dw);
-	/* base64 needs 4 bytes in for 3 out, plus line breaks. */
-	in_cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2 + 1024;
-	mem = g_mime_stream_mem_new ();
-	filtered = g_mime_stream_filter_new (mem);
+	in_cap = cap > SIZE_MAX / 2 - 4096 ? SIZE_MAX - 4096 : cap * 2 + 1024;
+	/* Whole chunks: the last one read may go past in_cap. */
+	in_cap = (in_cap + 4095) / 4096 * 4096;
+	if (GMIME_IS_STREAM_MEM (src) && GMIME_STREAM_MEM (src)->buffer) {
+		/* GMime's parser hands out parts of a memory stream as
+		 * substreams sharing its array: read the bytes in place. */
+		GByteArray *ba = GMIME_STREAM_MEM (src)->buffer;
+		gint64 start = src->bound_start, stop = src->bound_end;
+
+		if (stop < 0 || stop > (gint64) ba->len)
+			stop = (gint64) ba->len;
+		if (start < 0 || start > stop)
+			start = stop;
+		in = (const char *) ba->data + start;
+		inlen = (size_t) (stop - start);
+		if (inlen > in_cap)
+			inlen = in_cap;
+	} else {
+		/* Any other stream (bsc_classify_gmime()): read a copy. */
+		size_t have = 0, room = 0;
+		gssize n;
+
+		g_mime_stream_reset (src);
+		while (have < in_cap) {
+			if (room - have < 4096) {
+				room = room ? room * 2 : 16384;
+				char *nb = realloc (buf, room);
+				if (!nb)
+					break;
+				buf = nb;
+			}
+			if ((n = g_mime_stream_read (src, buf + have, 4096)) <= 0)
+				break;
+			have += (size_t) n;
+		}
+		in = buf;
+		inlen = have;
+	}
 	if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
 	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
-		GMimeFilter *dec = g_mime_filter_basic_new (enc, FALSE);
-		g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), dec);
-		g_object_unref (dec);
+		GMimeEncoding state;
+		char *dec;
+
+		g_mime_encoding_init_decode (&state, enc);
+		if (!(dec = malloc (g_mime_encoding_outlen (&state, inlen) + 1))) {
+			free (buf);
+			return false;
+		}
+		inlen = g_mime_encoding_step (&state, in, inlen, dec);
+		free (buf);
+		in = buf = dec;
 	}
-	g_mime_stream_reset (src);
-	while (in < in_cap && (n = g_mime_stream_read (src, buf, sizeof (buf))) > 0) {
-		g_mime_stream_write (filtered, buf, (size_t) n);
-		in += (size_t) n;
-	}
-	g_mime_stream_flush (filtered);
-	/* Take the bytes over: a stream that owns its array frees it
-	 * outright when finalised, whatever its reference count. */
-	ba = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (mem));
-	g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (mem), FALSE);
-	g_object_unref (filtered);
-	g_object_unref (mem);
-	if (ba->len > cap)
-		g_byte_array_set_size (ba, (guint) cap);
-	return ba;
+	*out = (bsc_str_t) { inlen ? in : NULL, inlen < cap ? inlen : cap };
+	*tmp = buf;
+	return true;
 }
 
 static bool
@@ -233,9 +381,9 @@ static void
 add_text (bsc_work_t *w, GMimePart *part, bool html)
 {
 	size_t cap = w->engine->limits[BSC_LIMIT_TEXT_SAMPLE];
-	GByteArray *ba;
+	bsc_str_t ba;
 	const char *charset;
-	char *utf8 = NULL;
+	char *utf8 = NULL, *tmp;
 	size_t ulen = 0;
 
 	if (w->text_len >= cap) {
@@ -243,17 +391,17 @@ add_text (bsc_work_t *w, GMimePart *part, bool html)
 		return;
 	}
 	/* One byte more than fits, so that append_text() sees a cut and notes it. */
-	if (!(ba = part_bytes (part, cap - w->text_len + 1 + (html ? cap : 0))))
+	if (!part_bytes (part, cap - w->text_len + 1 + (html ? cap : 0), &ba, &tmp))
 		return;
-	if (!ba->len) { /* an empty part: its data is NULL, which g_convert refuses (a GLib critical) */
-		g_byte_array_unref (ba);
+	if (!ba.len) { /* an empty part: no data, which g_convert refuses (a GLib critical) */
+		free (tmp);
 		return;
 	}
 	charset = g_mime_object_get_content_type_parameter (GMIME_OBJECT (part), "charset");
 	if (charset && g_ascii_strcasecmp (charset, "utf-8") && g_ascii_strcasecmp (charset, "us-ascii")) {
 		gsize got = 0;
 		GError *err = NULL;
-		gchar *conv = g_convert_with_fallback ((const gchar *) ba->data, ba->len, "UTF-8",
+		gchar *conv = g_convert_with_fallback (ba.ptr, ba.len, "UTF-8",
 						       g_mime_charset_iconv_name (charset), "?",
 						       NULL, &got, &err);
 		if (conv) {
@@ -264,10 +412,10 @@ add_text (bsc_work_t *w, GMimePart *part, bool html)
 		g_clear_error (&err);
 	}
 	if (!utf8) { /* undeclared, UTF-8, or a charset iconv does not know */
-		utf8 = bsc_utf8_copy_text (&w->r->arena, (const char *) ba->data, ba->len);
+		utf8 = bsc_utf8_copy_text (&w->r->arena, ba.ptr, ba.len);
 		ulen = utf8 ? strlen (utf8) : 0;
 	}
-	g_byte_array_unref (ba);
+	free (tmp);
 	if (!utf8)
 		return;
 	if (html)
@@ -307,13 +455,14 @@ append_text (bsc_work_t *w, const char *utf8, size_t ulen)
 static void
 take_original_bytes (bsc_work_t *w, GMimePart *part, bool headers_only)
 {
-	/* One byte more than the limit, so that bsc_original_from_bytes() notes a cut. */
-	GByteArray *ba = part_bytes (part, w->engine->limits[BSC_LIMIT_ORIGINAL_BYTES] + 1);
+	bsc_str_t ba;
+	char *tmp;
 
-	if (!ba)
+	/* One byte more than the limit, so that bsc_original_from_bytes() notes a cut. */
+	if (!part_bytes (part, w->engine->limits[BSC_LIMIT_ORIGINAL_BYTES] + 1, &ba, &tmp))
 		return;
-	bsc_original_from_bytes (w->r, (const char *) ba->data, ba->len, w->engine->limits, &w->orig);
-	g_byte_array_unref (ba);
+	bsc_original_from_bytes (w->r, ba.ptr, ba.len, w->engine->limits, &w->orig);
+	free (tmp);
 	if (w->r->has_original) {
 		w->orig_done = true;
 		if (headers_only)
@@ -329,11 +478,12 @@ leaf (bsc_work_t *w, GMimePart *part)
 
 	if (type_is (ct, "message", "delivery-status") ||
 	    type_is (ct, "message", "global-delivery-status")) {
-		GByteArray *ba = part_bytes (part, w->engine->limits[BSC_LIMIT_ORIGINAL_BYTES] * 4);
+		bsc_str_t ba;
+		char *tmp;
 		w->r->facts |= 1ull << BSC_F_DSN_PART;
-		if (ba) {
-			bsc_dsn_parse (w->r, (const char *) ba->data, ba->len, w->engine->limits, &w->dsn);
-			g_byte_array_unref (ba);
+		if (part_bytes (part, w->engine->limits[BSC_LIMIT_ORIGINAL_BYTES] * 4, &ba, &tmp)) {
+			bsc_dsn_parse (w->r, ba.ptr, ba.len, w->engine->limits, &w->dsn);
+			free (tmp);
 		}
 	} else if (type_is (ct, "message", "feedback-report")) {
 		w->r->facts |= 1ull << BSC_F_ARF_REPORT;
@@ -417,7 +567,8 @@ bsc_walk (bsc_work_t *w, void *object)
 {
 	GMimeObject *obj = object;
 
-	read_headers (w, obj, &w->headers);
+	if (!w->headers_read)
+		read_headers (w, obj, &w->headers);
 	if (GMIME_IS_MESSAGE (obj)) {
 		GMimeObject *body = g_mime_message_get_mime_part (GMIME_MESSAGE (obj));
 		if (body)
