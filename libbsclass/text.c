@@ -164,13 +164,13 @@ utf8_copy (bsc_arena_t *arena, const char *s, size_t len, bool lines)
 {
 	const unsigned char *p = (const unsigned char *) s;
 	char *out, *o;
-	size_t i = plain_ascii_run (p, len);
-
-	if (i == len)
-		return bsc_arena_strndup (arena, s, len);
 
 	if (len > (SIZE_MAX - 1) / 3)
 		return NULL;
+	size_t i = plain_ascii_run (p, len);
+	if (i == len)
+		return bsc_arena_strndup (arena, s, len);
+
 	/* Each byte grows to at most 3 bytes (U+20AC and friends). */
 	out = o = bsc_arena_alloc (arena, i + (len - i) * 3 + 1);
 	if (!out)
