@@ -148,7 +148,7 @@ check_prescan (const uint8_t *data, size_t size)
 	bool nomem;
 
 	fuzz_small_limits (l);
-	char *copy = bsc_prescan ((const char *) data, size, l, r, &len, &nomem);
+	char *copy = bsc_prescan ((const char *) data, size, l, r, NULL, &len, &nomem);
 	GMimeStream *stream = g_mime_stream_mem_new_with_buffer (copy ? copy : (const char *) data,
 								 copy ? len : size);
 	GMimeParser *parser = g_mime_parser_new_with_stream (stream);

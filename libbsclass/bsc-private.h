@@ -418,6 +418,18 @@ char *bsc_header_decode (bsc_arena_t *arena, bsc_str_t raw);
 /* ---------------------------------------------------------------- classify */
 
 /* Per-message working state shared by walk.c and classify.c. */
+/*
+ * Header blocks of embedded messages that the pre-scan kept from GMime
+ * (prescan.c): GMime sees their Content-* fields and a field
+ * BSC_BLOCK_MARKER whose value is the block's index here; each block is a
+ * copy in the result's arena, its empty last line included.
+ */
+typedef struct bsc_blocks {
+	bsc_str_t *v;
+	size_t n, cap;
+} bsc_blocks_t;
+#define BSC_BLOCK_MARKER "X-Bsclass-Block"
+
 typedef struct bsc_work {
 	const bsc_engine_t *engine;
 	bsc_result_t *r;
@@ -429,6 +441,7 @@ typedef struct bsc_work {
 	size_t parts_seen;
 	bool orig_done;     /* the first embedded original wins */
 	bool headers_read;  /* @headers came from bsc_walk_top(), not from GMime */
+	const bsc_blocks_t *blocks; /* header blocks the pre-scan kept from GMime, or NULL */
 } bsc_work_t;
 
 /*
@@ -439,20 +452,30 @@ typedef struct bsc_work {
  * or when out of memory (*@nomem).  prescan.c.
  */
 char *bsc_prescan (const char *data, size_t len, const size_t *limits, bsc_result_t *r,
-		   size_t *out_len, bool *nomem);
+		   bsc_blocks_t *blocks, size_t *out_len, bool *nomem);
 
 /*
  * Reads the top header block of @data into w->headers, as bsc_walk() would
- * read it from GMime's parse, when the block is plain: every line a field
- * "Name:" (printable ASCII name, blanks allowed before the colon) or a
- * continuation that starts with a blank, no NUL, and an empty line at its
- * end.  Then writes to @gmime (room for @len bytes) what GMime still needs
+ * read it from GMime's parse, when the block is plain (bsc_block_split()).
+ * Then writes to @gmime (room for @len bytes) what GMime still needs
  * to build the same MIME tree: the block's Content-* fields, the empty
  * line and the rest of the message; and returns that length.  Returns 0
  * and leaves @w as it was when the block is not plain: GMime reads it.
  * Views into @data: valid as long as it is.
  */
 size_t bsc_walk_top (bsc_work_t *w, const char *data, size_t len, char *gmime);
+/*
+ * The header block at @p (up to @end) as GMime's parser splits it (3.2,
+ * step_headers()), when it is plain: every line a field "Name:" (printable
+ * ASCII name, blanks allowed before the colon) or a continuation that
+ * starts with a blank, no NUL, an empty line at its end.  Appends each
+ * field to @out (grown in @a) with its raw value, from the colon to the
+ * end of its last line, and returns where the empty line starts; NULL,
+ * with @out as it was, when the block is not plain.
+ */
+const char *bsc_block_split (bsc_arena_t *a, const char *p, const char *end, bsc_fields_t *out);
+/* Whether a field is one GMime needs to build the MIME tree ("Content-*"). */
+bool bsc_is_content_field (bsc_str_t name);
 /* Walks a parsed GMime object (GMimeObject *) and fills @w. */
 void bsc_walk (bsc_work_t *w, void *object);
 /* After the walk: facts, rules, verdict. */

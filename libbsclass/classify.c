@@ -359,9 +359,10 @@ unborrow (GByteArray *bytes)
  * GMime reads the message as it is.
  */
 static bsc_status_t
-classify_parsed (const bsc_engine_t *engine, const char *data, size_t len, bsc_result_t *r)
+classify_parsed (const bsc_engine_t *engine, const char *data, size_t len,
+		 const bsc_blocks_t *blocks, bsc_result_t *r)
 {
-	bsc_work_t w = { .engine = engine, .r = r };
+	bsc_work_t w = { .engine = engine, .r = r, .blocks = blocks };
 	char *buf = malloc (len);
 	size_t glen;
 
@@ -459,7 +460,8 @@ bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_resu
 	 * nesting, content bytes). */
 	size_t trimmed_len;
 	bool nomem;
-	char *trimmed = bsc_prescan (data, len, engine->limits, r, &trimmed_len, &nomem);
+	bsc_blocks_t blocks = { 0 };
+	char *trimmed = bsc_prescan (data, len, engine->limits, r, &blocks, &trimmed_len, &nomem);
 	if (nomem) {
 		free (copy);
 		bsc_result_free (r);
@@ -473,7 +475,7 @@ bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_resu
 	if (len > G_MAXUINT)
 		len = G_MAXUINT;
 
-	st = classify_parsed (engine, data, len, r);
+	st = classify_parsed (engine, data, len, &blocks, r);
 	free (copy);
 	if (st != BSC_OK) {
 		bsc_result_free (r);

@@ -26,7 +26,8 @@
  *  - after 4 x PARTS header blocks the rest of the message is dropped
  *    (note "limit: parts");
  *  - an embedded message (message/rfc822) keeps its header block only: the
- *    walk reads nothing else of it;
+ *    walk reads nothing else of it; and of that block GMime gets only the
+ *    Content-* fields (keep_block());
  *  - each part's content (and each preamble and epilogue) keeps at most
  *    C = 8 x ORIGINAL_BYTES + 4 x TEXT_SAMPLE + 4096 bytes, more than the
  *    walk reads of any part, and the message 16 x C bytes of content (note
@@ -38,6 +39,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +65,8 @@ typedef struct scan {
 	size_t olen, ocap;
 	const char *keep;
 	bool copying; /* a cut was made: the copy, not the message, goes to GMime */
+	size_t cuts;  /* cuts and insertions made so far */
+	bsc_blocks_t *kept;   /* embedded header blocks kept from GMime, or NULL */
 	bool nomem;
 	frame_t *fr;
 	size_t nfr, capfr;
@@ -104,6 +108,7 @@ cut (scan_t *s, const char *at, const char *to)
 	if (at >= to || at < s->keep)
 		return;
 	s->copying = true;
+	s->cuts++;
 	append (s, s->keep, (size_t) (at - s->keep));
 	s->keep = to;
 }
@@ -113,6 +118,7 @@ static void
 insert (scan_t *s, const char *at, const char *text)
 {
 	s->copying = true;
+	s->cuts++;
 	append (s, s->keep, (size_t) (at - s->keep));
 	append (s, text, strlen (text));
 	s->keep = at;
@@ -412,6 +418,7 @@ typedef struct block {
 	bool digest;
 	const char *b;
 	size_t blen;
+	const char *blank; /* the empty line that ends the block */
 } block_t;
 
 /*
@@ -426,7 +433,7 @@ header_block (scan_t *s, const char **pp, size_t depth, bool digest_child, block
 	const char *p = *pp, *end = s->end, *ct = NULL, *ct_end = NULL, *cte = NULL, *cte_end = NULL;
 	size_t nf = 0;
 
-	*out = (block_t) { CT_LEAF, false, NULL, 0 };
+	*out = (block_t) { CT_LEAF, false, NULL, 0, NULL };
 	if (++s->blocks > s->max_blocks) {
 		bsc_result_add_note (s->r, "limit: parts");
 		cut (s, p, end);
@@ -476,6 +483,7 @@ header_block (scan_t *s, const char **pp, size_t depth, bool digest_child, block
 	}
 	const char *blank = p;
 	*pp = line_end (p, end);
+	out->blank = blank;
 
 	ctype_t t = { .kind = CT_LEAF };
 	if (ct)
@@ -497,7 +505,7 @@ header_block (scan_t *s, const char **pp, size_t depth, bool digest_child, block
 		if (depth > lim[BSC_LIMIT_MIME_DEPTH])
 			neutral = true; /* the walk never reads it; the note is the walk's */
 		else
-			*out = (block_t) { t.kind, t.digest, t.b, t.blen };
+			*out = (block_t) { t.kind, t.digest, t.b, t.blen, blank };
 	}
 	if (neutral)
 		insert (s, blank, *blank == '\r' ? "Content-Type: application/octet-stream\r\n"
@@ -590,13 +598,46 @@ skip_body (scan_t *s, const char **pp)
 	return k;
 }
 
+/*
+ * The header block [start, blank] of an embedded message, which the walk
+ * reads and nothing else of the message: GMime gets its Content-* fields
+ * only (it needs them to build the tree) and a marker naming a copy of the
+ * whole block, from which the walk reads the fields (walk.c).  Every other
+ * field would cost GMime a GObject, made, parsed and finalised.  Done only
+ * for a plain block (bsc_block_split()) that no limit cut.
+ */
+static void
+keep_block (scan_t *s, const char *start, const char *blank)
+{
+	bsc_arena_t *a = &s->r->arena;
+	bsc_fields_t f = { 0 };
+	const char *after = line_end (blank, s->end);
+	char mark[64];
+
+	if (!s->kept || bsc_block_split (a, start, after, &f) != blank)
+		return;
+	bsc_str_t *v = bsc_arena_grow (a, s->kept->v, sizeof (*v), &s->kept->cap, s->kept->n + 1);
+	char *copy = v ? bsc_arena_strndup (a, start, (size_t) (after - start)) : NULL;
+	if (!copy)
+		return;
+	s->kept->v = v;
+	v[s->kept->n] = (bsc_str_t) { copy, (size_t) (after - start) };
+	snprintf (mark, sizeof (mark), BSC_BLOCK_MARKER ": %zu%s", s->kept->n++,
+		  *blank == '\r' ? "\r\n" : "\n");
+	for (size_t i = 0; i < f.n; i++)
+		if (!bsc_is_content_field (f.v[i].name))
+			cut (s, f.v[i].name.ptr, f.v[i].value.ptr + f.v[i].value.len);
+	insert (s, blank, mark);
+}
+
 /* ------------------------------------------------------------ the pass */
 
 char *
-bsc_prescan (const char *data, size_t len, const size_t *limits, bsc_result_t *r, size_t *out_len,
-	     bool *nomem)
+bsc_prescan (const char *data, size_t len, const size_t *limits, bsc_result_t *r,
+	     bsc_blocks_t *blocks, size_t *out_len, bool *nomem)
 {
-	scan_t s = { .data = data, .end = data + len, .limits = limits, .r = r, .keep = data };
+	scan_t s = { .data = data, .end = data + len, .limits = limits, .r = r, .keep = data,
+		     .kept = blocks };
 	const char *p = data;
 	size_t depth = 0;
 	bool digest_child = false;
@@ -617,11 +658,16 @@ bsc_prescan (const char *data, size_t len, const size_t *limits, bsc_result_t *r
 
 	while (p < s.end && !s.nomem) {
 		block_t b;
+		const char *start = p;
+		size_t cuts = s.cuts;
 		if (!header_block (&s, &p, depth, digest_child, &b))
 			break;
 		long k;
 		if (depth > 0 && s.nfr && !s.fr[s.nfr - 1].b && s.fr[s.nfr - 1].depth + 1 == depth) {
-			k = skip_body (&s, &p); /* the header block was an embedded message's */
+			/* The header block was an embedded message's. */
+			if (s.cuts == cuts)
+				keep_block (&s, start, b.blank);
+			k = skip_body (&s, &p);
 		} else if (b.kind == CT_MESSAGE) {
 			/* GMime first checks for an empty message (a boundary at once). */
 			if (!push (&s, NULL, 0, depth, false))

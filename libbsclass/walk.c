@@ -104,18 +104,15 @@ top_name_len (const char *p, const char *eol, const char **colon)
 	return n;
 }
 
-size_t
-bsc_walk_top (bsc_work_t *w, const char *data, size_t len, char *gmime)
+const char *
+bsc_block_split (bsc_arena_t *a, const char *p, const char *end, bsc_fields_t *out)
 {
-	const char *p = data, *end = data + len, *body = NULL;
-	bsc_fields_t *out = &w->headers;
-	bsc_arena_t *a = &w->r->arena;
+	size_t n0 = out->n;
 
-	/* First the block as GMime splits it: lines end at LF, a line that
-	 * starts with a blank continues the field before it, "\n" or "\r\n"
-	 * alone ends the block.  Each field's view holds its raw value
-	 * (after the colon, to the end of its last line) until the block is
-	 * known to be plain; nothing is noted before that. */
+	/* Lines end at LF, a line that starts with a blank continues the
+	 * field before it, "\n" or "\r\n" alone ends the block.  Each
+	 * field's view holds its raw value (after the colon, to the end of
+	 * its last line). */
 	while (p < end) {
 		const char *nl = memchr (p, '\n', (size_t) (end - p)), *colon = NULL;
 		size_t nlen;
@@ -124,12 +121,10 @@ bsc_walk_top (bsc_work_t *w, const char *data, size_t len, char *gmime)
 			break; /* no empty line: GMime decides where the block ends */
 		if (memchr (p, '\0', (size_t) (nl - p)))
 			break; /* GMime's values are C strings: it would cut there */
-		if (nl == p || (nl == p + 1 && *p == '\r')) {
-			body = p;
-			break;
-		}
+		if (nl == p || (nl == p + 1 && *p == '\r'))
+			return p;
 		if (*p == ' ' || *p == '\t') {
-			if (!out->n)
+			if (out->n == n0)
 				break;
 			bsc_field_t *f = &out->v[out->n - 1];
 			f->value.len = (size_t) (nl + 1 - f->value.ptr);
@@ -146,27 +141,23 @@ bsc_walk_top (bsc_work_t *w, const char *data, size_t len, char *gmime)
 		}
 		p = nl + 1;
 	}
-	if (!body) {
-		out->n = 0;
-		return 0;
-	}
+	out->n = n0;
+	return NULL;
+}
 
-	/* GMime still needs the fields that make the MIME structure; the
-	 * rest cost it a GObject each, which only read_headers() read. */
-	size_t glen = 0;
-	for (size_t i = 0; i < out->n; i++) {
-		const bsc_field_t *f = &out->v[i];
-		if (f->name.len >= 8 && !g_ascii_strncasecmp (f->name.ptr, "Content-", 8)) {
-			size_t n = (size_t) (f->value.ptr + f->value.len - f->name.ptr);
-			memcpy (gmime + glen, f->name.ptr, n);
-			glen += n;
-		}
-	}
-	memcpy (gmime + glen, body, (size_t) (end - body));
-	glen += (size_t) (end - body);
+bool
+bsc_is_content_field (bsc_str_t name)
+{
+	return name.len >= 8 && !g_ascii_strncasecmp (name.ptr, "Content-", 8);
+}
 
-	/* Then the fields as read_headers() takes them from GMime. */
+/* Split fields of one block (bsc_block_split()) as read_headers() takes
+ * them from GMime: at most HEADERS, each unfolded within its limit. */
+static void
+finish_block (bsc_work_t *w, bsc_fields_t *out)
+{
 	size_t max = w->engine->limits[BSC_LIMIT_HEADERS];
+
 	if (out->n > max) {
 		out->truncated = true;
 		bsc_result_add_note (w->r, "limit: headers");
@@ -176,8 +167,58 @@ bsc_walk_top (bsc_work_t *w, const char *data, size_t len, char *gmime)
 		bsc_field_t *f = &out->v[i];
 		add_field (w, f, f->name.ptr, f->name.len, f->value.ptr, f->value.len);
 	}
+}
+
+size_t
+bsc_walk_top (bsc_work_t *w, const char *data, size_t len, char *gmime)
+{
+	const char *end = data + len, *body;
+	bsc_fields_t *out = &w->headers;
+
+	/* Nothing is noted before the block is known to be plain. */
+	if (!(body = bsc_block_split (&w->r->arena, data, end, out)))
+		return 0;
+	/* GMime still needs the fields that make the MIME structure; the
+	 * rest cost it a GObject each, which only read_headers() read. */
+	size_t glen = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		const bsc_field_t *f = &out->v[i];
+		if (bsc_is_content_field (f->name)) {
+			size_t n = (size_t) (f->value.ptr + f->value.len - f->name.ptr);
+			memcpy (gmime + glen, f->name.ptr, n);
+			glen += n;
+		}
+	}
+	memcpy (gmime + glen, body, (size_t) (end - body));
+	glen += (size_t) (end - body);
+	finish_block (w, out);
 	w->headers_read = true;
 	return glen;
+}
+
+/*
+ * An embedded message whose header block the pre-scan kept from GMime
+ * (prescan.c) has only its Content-* fields there and a marker field
+ * naming the block: its fields are read from the block, as GMime would
+ * have read them.  False when @object carries no (valid) marker.
+ */
+static bool
+read_kept_block (bsc_work_t *w, GMimeObject *object, bsc_fields_t *out)
+{
+	const char *mark = g_mime_object_get_header (object, BSC_BLOCK_MARKER);
+	char *stop;
+	unsigned long k;
+
+	if (!mark || !w->blocks || *mark < '0' || *mark > '9')
+		return false;
+	k = strtoul (mark, &stop, 10);
+	if (*stop || k >= w->blocks->n)
+		return false;
+	bsc_str_t b = w->blocks->v[k];
+	if (!bsc_block_split (&w->r->arena, b.ptr, b.ptr + b.len, out))
+		return false;
+	finish_block (w, out);
+	return true;
 }
 
 /*
@@ -551,7 +592,8 @@ walk (bsc_work_t *w, GMimeObject *obj, size_t depth)
 		 * about; its body is not the report's text (region-aware
 		 * matching: words in the original must not count). */
 		if (m && !w->orig_done) {
-			read_headers (w, GMIME_OBJECT (m), &w->orig);
+			if (!read_kept_block (w, GMIME_OBJECT (m), &w->orig))
+				read_headers (w, GMIME_OBJECT (m), &w->orig);
 			if (w->orig.n) {
 				bsc_original_from_fields (w->r, &w->orig);
 				w->orig_done = true;

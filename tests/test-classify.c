@@ -394,14 +394,30 @@ test_prescan_embedded (void **state)
 	char *cut;
 
 	assert_non_null (r);
-	cut = bsc_prescan (full, strlen (full), engine->limits, r, &len, &nomem);
+	cut = bsc_prescan (full, strlen (full), engine->limits, r, NULL, &len, &nomem);
 	assert_false (nomem);
 	assert_non_null (cut);
 	assert_int_equal (len, strlen (bare));
 	assert_memory_equal (cut, bare, len);
 	free (cut);
+	/* With a place to keep it, the block goes there and GMime gets its
+	 * Content-* fields and the marker only. */
+	bsc_blocks_t kept = { 0 };
+	cut = bsc_prescan (full, strlen (full), engine->limits, r, &kept, &len, &nomem);
+	assert_non_null (cut);
+	assert_int_equal (kept.n, 1);
+	const char ct[] = "Content-Type: multipart/mixed; boundary=\"IN\"\n\n";
+	assert_int_equal (kept.v[0].len, strlen (fields) + strlen (ct));
+	assert_memory_equal (kept.v[0].ptr, fields, strlen (fields));
+	assert_memory_equal (kept.v[0].ptr + strlen (fields), ct, strlen (ct));
+	char *gm = strndup (cut, len);
+	assert_non_null (strstr (gm, "\n\nContent-Type: multipart/mixed; boundary=\"IN\"\n" BSC_BLOCK_MARKER ": 0\n\n--B--\n"));
+	assert_null (strstr (gm, "orig-42"));
+	free (gm);
+	free (cut);
 	/* Nothing embedded: nothing to cut, GMime reads the message itself. */
-	assert_null (bsc_prescan (orig_headers, strlen (orig_headers), engine->limits, r, &len, &nomem));
+	assert_null (bsc_prescan (orig_headers, strlen (orig_headers), engine->limits, r, NULL, &len,
+				  &nomem));
 	bsc_result_free (r);
 
 	bsc_result_t *a = classify (full), *b = classify (bare);
@@ -415,6 +431,17 @@ test_prescan_embedded (void **state)
 	bsc_free (jb);
 	bsc_result_free (a);
 	bsc_result_free (b);
+
+	/* A block that is not plain goes to GMime whole; a marker written in
+	 * it names no kept block and is read as any other field. */
+	char *forged = concat (DSN_HEAD, "--B\nContent-Type: message/rfc822\n\n" BSC_BLOCK_MARKER ": 0\n",
+			       "not a field line\n", orig_headers);
+	char *tail = concat (forged, "x\n--B--\n", "", "");
+	a = classify (tail);
+	assert_string_equal (bsc_result_original (a, BSC_ORIG_MESSAGE_ID), "<orig-42@example.com>");
+	bsc_result_free (a);
+	free (forged);
+	free (tail);
 	free (fields);
 	free (head);
 	free (full);
