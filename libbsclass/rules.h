@@ -117,6 +117,11 @@ struct bsc_ruleset {
 	 * order: pass bit b has by_pass[pass_start[b] .. pass_start[b + 1]). */
 	uint32_t *by_pass;
 	size_t pass_start[BSC_PASS_BITS + 1];
+	/* What eval_meta() reads for every meta rule of every message, packed:
+	 * the meta rules' expressions (their rules' ops point here) and each
+	 * rule's cost (a copy of bsc_rule_t.cost). */
+	int32_t *meta_ops;
+	uint8_t *cost;
 	pcre2_match_context *mctx;
 	bsc_prefilter_t *pf;    /* which body rules can match a text */
 };
