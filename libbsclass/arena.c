@@ -17,6 +17,7 @@
 struct bsc_arena_chunk {
 	bsc_arena_chunk_t *next;
 	size_t used, size;
+	bool borrowed; /* bsc_arena_init_with()'s buffer: not freed here */
 	max_align_t data[];
 };
 
@@ -28,13 +29,26 @@ bsc_arena_init (bsc_arena_t *arena)
 }
 
 void
+bsc_arena_init_with (bsc_arena_t *arena, void *buf, size_t size)
+{
+	bsc_arena_chunk_t *c = buf;
+
+	bsc_arena_init (arena);
+	if (size <= sizeof (*c))
+		return;
+	*c = (bsc_arena_chunk_t) { NULL, 0, size - sizeof (*c), true };
+	arena->head = c;
+}
+
+void
 bsc_arena_release (bsc_arena_t *arena)
 {
 	bsc_arena_chunk_t *c = arena->head;
 
 	while (c) {
 		bsc_arena_chunk_t *next = c->next;
-		free (c);
+		if (!c->borrowed)
+			free (c);
 		c = next;
 	}
 	arena->head = NULL;
@@ -61,6 +75,7 @@ bsc_arena_alloc (bsc_arena_t *arena, size_t size)
 		}
 		n->used = 0;
 		n->size = sz;
+		n->borrowed = false;
 		/* A big block goes behind the current chunk so that the
 		 * space left in the current one is not wasted. */
 		if (c && sz > CHUNK_SIZE) {

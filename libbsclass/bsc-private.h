@@ -24,6 +24,9 @@ typedef struct bsc_arena {
 } bsc_arena_t;
 
 void bsc_arena_init (bsc_arena_t *arena);
+/* Same, with @buf (@size bytes, aligned for max_align_t, outliving the
+ * arena) as the first chunk: small results need no chunk of their own. */
+void bsc_arena_init_with (bsc_arena_t *arena, void *buf, size_t size);
 void bsc_arena_release (bsc_arena_t *arena);
 void *bsc_arena_alloc (bsc_arena_t *arena, size_t size);
 /* A NUL-terminated copy of @len bytes of @s; NULL only when out of memory. */
@@ -374,6 +377,9 @@ struct bsc_result {
 	const char **notes;
 	size_t n_notes, cap_notes;
 	uint64_t facts;
+	/* The arena's first chunk: an ordinary mail's result fits in it, and
+	 * a large malloc() per message (glibc's slow path) is saved. */
+	_Alignas (max_align_t) unsigned char first_chunk[2048];
 };
 
 bsc_result_t *bsc_result_new (void);

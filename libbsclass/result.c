@@ -14,7 +14,7 @@ bsc_result_new (void)
 	bsc_result_t *r = calloc (1, sizeof (*r));
 
 	if (r)
-		bsc_arena_init (&r->arena);
+		bsc_arena_init_with (&r->arena, r->first_chunk, sizeof (r->first_chunk));
 	return r;
 }
 

@@ -694,6 +694,29 @@ test_arena_release_twice (void **state)
 	bsc_arena_release (&a);
 }
 
+/* A borrowed first chunk serves small allocations and is never freed. */
+static void
+test_arena_borrowed_chunk (void **state)
+{
+	(void) state;
+	_Alignas (max_align_t) unsigned char buf[512];
+	bsc_arena_t a;
+
+	bsc_arena_init_with (&a, buf, sizeof (buf));
+	char *small = bsc_arena_alloc (&a, 100);
+	assert_true ((unsigned char *) small > buf && (unsigned char *) small + 100 <= buf + sizeof (buf));
+	char *big = bsc_arena_alloc (&a, 4000); /* its own chunk */
+	assert_true ((unsigned char *) big + 4000 <= buf || (unsigned char *) big >= buf + sizeof (buf));
+	memset (big, 1, 4000);
+	for (int i = 0; i < 100; i++) /* fills the buffer, then chunks of its own */
+		assert_non_null (bsc_arena_alloc (&a, 50));
+	bsc_arena_release (&a); /* frees the chunks, not buf (ASan, valgrind) */
+	assert_null (a.head);
+	bsc_arena_init_with (&a, buf, 8); /* too small to hold a chunk: plain arena */
+	assert_non_null (bsc_arena_alloc (&a, 10));
+	bsc_arena_release (&a);
+}
+
 int
 main (void)
 {
@@ -720,6 +743,7 @@ main (void)
 		cmocka_unit_test (test_str_helpers),
 		cmocka_unit_test_setup_teardown (test_arena, arena_setup, arena_teardown),
 		cmocka_unit_test (test_arena_release_twice),
+		cmocka_unit_test (test_arena_borrowed_chunk),
 	};
 
 	return cmocka_run_group_tests (tests, group_setup, NULL);
