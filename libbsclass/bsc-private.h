@@ -426,15 +426,15 @@ char *bsc_header_decode (bsc_arena_t *arena, bsc_str_t raw);
 /* Per-message working state shared by walk.c and classify.c. */
 /*
  * Header blocks of embedded messages that the pre-scan kept from GMime
- * (prescan.c): GMime sees their Content-* fields and a field
- * BSC_BLOCK_MARKER whose value is the block's index here; each block is a
- * copy in the result's arena, its empty last line included.
+ * (prescan.c): the message's part reaches GMime as a leaf of type
+ * "text/" BSC_BLOCK_TYPE with the block's index here as its parameter "n";
+ * each block is a copy in the result's arena, its empty last line included.
  */
 typedef struct bsc_blocks {
 	bsc_str_t *v;
 	size_t n, cap;
 } bsc_blocks_t;
-#define BSC_BLOCK_MARKER "X-Bsclass-Block"
+#define BSC_BLOCK_TYPE "x-bsclass-block"
 
 typedef struct bsc_work {
 	const bsc_engine_t *engine;

@@ -26,8 +26,8 @@
  *  - after 4 x PARTS header blocks the rest of the message is dropped
  *    (note "limit: parts");
  *  - an embedded message (message/rfc822) keeps its header block only: the
- *    walk reads nothing else of it; and of that block GMime gets only the
- *    Content-* fields (keep_block());
+ *    walk reads nothing else of it; and when that block is plain, GMime
+ *    gets a leaf in its place and the walk the block (keep_block());
  *  - each part's content (and each preamble and epilogue) keeps at most
  *    C = 8 x ORIGINAL_BYTES + 4 x TEXT_SAMPLE + 4096 bytes, more than the
  *    walk reads of any part, and the message 16 x C bytes of content (note
@@ -53,6 +53,7 @@ typedef struct frame {
 	size_t depth;  /* the depth of the part the frame belongs to */
 	uint64_t hash; /* fnv() of the boundary */
 	bool digest;   /* multipart/digest: a part without Content-Type is a message */
+	const char *ct, *ct_end; /* an embedded message's: its part's Content-Type value */
 } frame_t;
 
 typedef struct scan {
@@ -334,7 +335,8 @@ static uint64_t fnv (uint64_t h, const char *p, size_t n);
 #define FNV_START 14695981039346656037ull
 
 static bool
-push (scan_t *s, const char *b, size_t blen, size_t depth, bool digest)
+push (scan_t *s, const char *b, size_t blen, size_t depth, bool digest, const char *ct,
+      const char *ct_end)
 {
 	if (s->nfr == s->capfr) {
 		size_t cap = s->capfr ? s->capfr * 2 : 16;
@@ -346,7 +348,8 @@ push (scan_t *s, const char *b, size_t blen, size_t depth, bool digest)
 		s->fr = f;
 		s->capfr = cap;
 	}
-	s->fr[s->nfr++] = (frame_t) { b, blen, depth, b ? fnv (FNV_START, b, blen) : 0, digest };
+	s->fr[s->nfr++] = (frame_t) { b, blen, depth, b ? fnv (FNV_START, b, blen) : 0, digest, ct,
+				      ct_end };
 	open_hashes (s);
 	return true;
 }
@@ -418,7 +421,8 @@ typedef struct block {
 	bool digest;
 	const char *b;
 	size_t blen;
-	const char *blank; /* the empty line that ends the block */
+	const char *blank;       /* the empty line that ends the block */
+	const char *ct, *ct_end; /* the Content-Type value, or NULL */
 } block_t;
 
 /*
@@ -433,7 +437,7 @@ header_block (scan_t *s, const char **pp, size_t depth, bool digest_child, block
 	const char *p = *pp, *end = s->end, *ct = NULL, *ct_end = NULL, *cte = NULL, *cte_end = NULL;
 	size_t nf = 0;
 
-	*out = (block_t) { CT_LEAF, false, NULL, 0, NULL };
+	*out = (block_t) { CT_LEAF, false, NULL, 0, NULL, NULL, NULL };
 	if (++s->blocks > s->max_blocks) {
 		bsc_result_add_note (s->r, "limit: parts");
 		cut (s, p, end);
@@ -505,7 +509,7 @@ header_block (scan_t *s, const char **pp, size_t depth, bool digest_child, block
 		if (depth > lim[BSC_LIMIT_MIME_DEPTH])
 			neutral = true; /* the walk never reads it; the note is the walk's */
 		else
-			*out = (block_t) { t.kind, t.digest, t.b, t.blen, blank };
+			*out = (block_t) { t.kind, t.digest, t.b, t.blen, blank, ct, ct_end };
 	}
 	if (neutral)
 		insert (s, blank, *blank == '\r' ? "Content-Type: application/octet-stream\r\n"
@@ -599,35 +603,34 @@ skip_body (scan_t *s, const char **pp)
 }
 
 /*
- * The header block [start, blank] of an embedded message, which the walk
- * reads and nothing else of the message: GMime gets its Content-* fields
- * only (it needs them to build the tree) and a marker naming a copy of the
- * whole block, from which the walk reads the fields (walk.c).  Every other
- * field would cost GMime a GObject, made, parsed and finalised.  Done only
- * for a plain block (bsc_block_split()) that no limit cut.
+ * The header block [start, blank] of an embedded message is all the walk
+ * reads of it (walk.c): when it is plain (bsc_block_split()) and its part
+ * has a Content-Type value at @ct that is still to be copied, the block is
+ * kept aside and the part becomes a leaf of type text/BSC_BLOCK_TYPE whose
+ * parameter "n" names the block; the caller then drops the embedded
+ * message.  GMime builds no message, header list and body part for it.
+ * False when the part stays as it is.
  */
-static void
-keep_block (scan_t *s, const char *start, const char *blank)
+static bool
+keep_block (scan_t *s, const char *start, const char *blank, const char *ct, const char *ct_end)
 {
 	bsc_arena_t *a = &s->r->arena;
 	bsc_fields_t f = { 0 };
 	const char *after = line_end (blank, s->end);
-	char mark[64];
+	char type[64];
 
-	if (!s->kept || bsc_block_split (a, start, after, &f) != blank)
-		return;
+	if (!s->kept || !ct || ct < s->keep || bsc_block_split (a, start, after, &f) != blank)
+		return false;
 	bsc_str_t *v = bsc_arena_grow (a, s->kept->v, sizeof (*v), &s->kept->cap, s->kept->n + 1);
 	char *copy = v ? bsc_arena_strndup (a, start, (size_t) (after - start)) : NULL;
 	if (!copy)
-		return;
+		return false;
 	s->kept->v = v;
 	v[s->kept->n] = (bsc_str_t) { copy, (size_t) (after - start) };
-	snprintf (mark, sizeof (mark), BSC_BLOCK_MARKER ": %zu%s", s->kept->n++,
-		  *blank == '\r' ? "\r\n" : "\n");
-	for (size_t i = 0; i < f.n; i++)
-		if (!bsc_is_content_field (f.v[i].name))
-			cut (s, f.v[i].name.ptr, f.v[i].value.ptr + f.v[i].value.len);
-	insert (s, blank, mark);
+	snprintf (type, sizeof (type), " text/" BSC_BLOCK_TYPE "; n=%zu", s->kept->n++);
+	cut (s, ct, ct_end);
+	insert (s, ct_end, type);
+	return true;
 }
 
 /* ------------------------------------------------------------ the pass */
@@ -665,12 +668,13 @@ bsc_prescan (const char *data, size_t len, const size_t *limits, bsc_result_t *r
 		long k;
 		if (depth > 0 && s.nfr && !s.fr[s.nfr - 1].b && s.fr[s.nfr - 1].depth + 1 == depth) {
 			/* The header block was an embedded message's. */
-			if (s.cuts == cuts)
-				keep_block (&s, start, b.blank);
+			const frame_t *m = &s.fr[s.nfr - 1];
+			if (s.cuts == cuts && keep_block (&s, start, b.blank, m->ct, m->ct_end))
+				p = start;
 			k = skip_body (&s, &p);
 		} else if (b.kind == CT_MESSAGE) {
 			/* GMime first checks for an empty message (a boundary at once). */
-			if (!push (&s, NULL, 0, depth, false))
+			if (!push (&s, NULL, 0, depth, false, b.ct, b.ct_end))
 				break;
 			k = boundary (&s, p, line_end (p, s.end));
 			if (k < 0) {
@@ -679,7 +683,7 @@ bsc_prescan (const char *data, size_t len, const size_t *limits, bsc_result_t *r
 				continue;
 			}
 		} else {
-			if (b.kind == CT_MULTIPART && !push (&s, b.b, b.blen, depth, b.digest))
+			if (b.kind == CT_MULTIPART && !push (&s, b.b, b.blen, depth, b.digest, NULL, NULL))
 				break;
 			k = content (&s, &p); /* a leaf's content, or a preamble */
 		}

@@ -198,27 +198,30 @@ bsc_walk_top (bsc_work_t *w, const char *data, size_t len, char *gmime)
 
 /*
  * An embedded message whose header block the pre-scan kept from GMime
- * (prescan.c) has only its Content-* fields there and a marker field
- * naming the block: its fields are read from the block, as GMime would
- * have read them.  False when @object carries no (valid) marker.
+ * (prescan.c) arrives as a leaf naming the block: its fields are read from
+ * the block as GMime would have read them, and it counts as the original
+ * exactly where the message would have (walk()).
  */
-static bool
-read_kept_block (bsc_work_t *w, GMimeObject *object, bsc_fields_t *out)
+static void
+kept_original (bsc_work_t *w, GMimeContentType *ct)
 {
-	const char *mark = g_mime_object_get_header (object, BSC_BLOCK_MARKER);
+	const char *n = g_mime_content_type_get_parameter (ct, "n");
 	char *stop;
 	unsigned long k;
 
-	if (!mark || !w->blocks || *mark < '0' || *mark > '9')
-		return false;
-	k = strtoul (mark, &stop, 10);
+	if (w->orig_done || !n || !w->blocks || *n < '0' || *n > '9')
+		return;
+	k = strtoul (n, &stop, 10);
 	if (*stop || k >= w->blocks->n)
-		return false;
+		return;
 	bsc_str_t b = w->blocks->v[k];
-	if (!bsc_block_split (&w->r->arena, b.ptr, b.ptr + b.len, out))
-		return false;
-	finish_block (w, out);
-	return true;
+	if (!bsc_block_split (&w->r->arena, b.ptr, b.ptr + b.len, &w->orig))
+		return;
+	finish_block (w, &w->orig);
+	if (w->orig.n) {
+		bsc_original_from_fields (w->r, &w->orig);
+		w->orig_done = true;
+	}
 }
 
 /*
@@ -526,6 +529,8 @@ leaf (bsc_work_t *w, GMimePart *part)
 			bsc_dsn_parse (w->r, ba.ptr, ba.len, w->engine->limits, &w->dsn);
 			free (tmp);
 		}
+	} else if (type_is (ct, "text", BSC_BLOCK_TYPE)) {
+		kept_original (w, ct);
 	} else if (type_is (ct, "message", "feedback-report")) {
 		w->r->facts |= 1ull << BSC_F_ARF_REPORT;
 	} else if (type_is (ct, "message", "disposition-notification")) {
@@ -592,8 +597,7 @@ walk (bsc_work_t *w, GMimeObject *obj, size_t depth)
 		 * about; its body is not the report's text (region-aware
 		 * matching: words in the original must not count). */
 		if (m && !w->orig_done) {
-			if (!read_kept_block (w, GMIME_OBJECT (m), &w->orig))
-				read_headers (w, GMIME_OBJECT (m), &w->orig);
+			read_headers (w, GMIME_OBJECT (m), &w->orig);
 			if (w->orig.n) {
 				bsc_original_from_fields (w->r, &w->orig);
 				w->orig_done = true;

@@ -400,8 +400,8 @@ test_prescan_embedded (void **state)
 	assert_int_equal (len, strlen (bare));
 	assert_memory_equal (cut, bare, len);
 	free (cut);
-	/* With a place to keep it, the block goes there and GMime gets its
-	 * Content-* fields and the marker only. */
+	/* With a place to keep it, the block goes there and GMime gets a
+	 * leaf naming it instead of the message. */
 	bsc_blocks_t kept = { 0 };
 	cut = bsc_prescan (full, strlen (full), engine->limits, r, &kept, &len, &nomem);
 	assert_non_null (cut);
@@ -411,7 +411,7 @@ test_prescan_embedded (void **state)
 	assert_memory_equal (kept.v[0].ptr, fields, strlen (fields));
 	assert_memory_equal (kept.v[0].ptr + strlen (fields), ct, strlen (ct));
 	char *gm = strndup (cut, len);
-	assert_non_null (strstr (gm, "\n\nContent-Type: multipart/mixed; boundary=\"IN\"\n" BSC_BLOCK_MARKER ": 0\n\n--B--\n"));
+	assert_non_null (strstr (gm, "--B\nContent-Type: text/" BSC_BLOCK_TYPE "; n=0\n\n--B--\n"));
 	assert_null (strstr (gm, "orig-42"));
 	free (gm);
 	free (cut);
@@ -432,10 +432,12 @@ test_prescan_embedded (void **state)
 	bsc_result_free (a);
 	bsc_result_free (b);
 
-	/* A block that is not plain goes to GMime whole; a marker written in
-	 * it names no kept block and is read as any other field. */
-	char *forged = concat (DSN_HEAD, "--B\nContent-Type: message/rfc822\n\n" BSC_BLOCK_MARKER ": 0\n",
-			       "not a field line\n", orig_headers);
+	/* A block that is not plain goes to GMime whole (its first field is
+	 * read); a leaf of the pre-scan's type in the mail itself names no
+	 * kept block and is no original. */
+	char *forged = concat (DSN_HEAD, "--B\nContent-Type: text/" BSC_BLOCK_TYPE "; n=0\n\nx\n",
+			       "--B\nContent-Type: message/rfc822\n\nX-First: 1\nnot a field line\n",
+			       orig_headers);
 	char *tail = concat (forged, "x\n--B--\n", "", "");
 	a = classify (tail);
 	assert_string_equal (bsc_result_original (a, BSC_ORIG_MESSAGE_ID), "<orig-42@example.com>");
