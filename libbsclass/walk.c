@@ -107,6 +107,7 @@ top_name_len (const char *p, const char *eol, const char **colon)
 const char *
 bsc_block_split (bsc_arena_t *a, const char *p, const char *end, bsc_fields_t *out)
 {
+	const char *start = p;
 	size_t n0 = out->n;
 
 	/* Lines end at LF, a line that starts with a blank continues the
@@ -119,10 +120,12 @@ bsc_block_split (bsc_arena_t *a, const char *p, const char *end, bsc_fields_t *o
 
 		if (!nl)
 			break; /* no empty line: GMime decides where the block ends */
-		if (memchr (p, '\0', (size_t) (nl - p)))
-			break; /* GMime's values are C strings: it would cut there */
-		if (nl == p || (nl == p + 1 && *p == '\r'))
+		if (nl == p || (nl == p + 1 && *p == '\r')) {
+			/* GMime's values are C strings: a NUL would cut one. */
+			if (memchr (start, '\0', (size_t) (p - start)))
+				break;
 			return p;
+		}
 		if (*p == ' ' || *p == '\t') {
 			if (out->n == n0)
 				break;
