@@ -62,6 +62,10 @@ bool bsc_str_ieq (bsc_str_t s, const char *lit);
 bool bsc_str_iprefix (bsc_str_t s, const char *lit);
 /* The first CR or LF in [@p, @end), or @end. */
 const char *bsc_find_eol (const char *p, const char *end);
+/* The length of the field name "Name:" (printable ASCII, blanks allowed
+ * before the colon) of the line [@p, @eol), and *@colon; 0 when the line
+ * is no field. */
+size_t bsc_field_name_len (const char *p, const char *eol, const char **colon);
 /* Case-insensitive ASCII search of @needle in a view; NULL when absent. */
 const char *bsc_str_icase_find (bsc_str_t hay, const char *needle);
 /* Removes RFC 5322 comments "(...)" (nested, with quoted-pairs) in place; returns the new length. */

@@ -35,8 +35,8 @@ skip_eol (const char *p, const char *end)
 
 /* RFC 5322 section 3.6.8: ftext is printable US-ASCII but ':'.  Some
  * writers put white space before the colon ("Status : 5.0.0"); allow it. */
-static size_t
-field_name_len (const char *p, const char *eol, const char **colon)
+size_t
+bsc_field_name_len (const char *p, const char *eol, const char **colon)
 {
 	const char *q = p;
 
@@ -102,7 +102,7 @@ bsc_fields_parse (bsc_arena_t *arena, const char *p, const char *end, size_t max
 
 		if (blank_line (p, eol)) /* the empty line that ends the block */
 			return skip_eol (eol, end);
-		nlen = field_name_len (p, eol, &colon);
+		nlen = bsc_field_name_len (p, eol, &colon);
 		if (!nlen) {
 			/* Not a field (a stray continuation, an mbox From_ line,
 			 * garbage): skip the line rather than give up on the block. */

@@ -85,25 +85,6 @@ read_headers (bsc_work_t *w, GMimeObject *object, bsc_fields_t *out)
 	}
 }
 
-/* GMime's parser (3.2, step_headers()): a field name runs to the colon,
- * blanks may stand before it, and a control character ends it.  Here only
- * printable ASCII is taken: anything else sends the block to GMime. */
-static size_t
-top_name_len (const char *p, const char *eol, const char **colon)
-{
-	const char *q = p;
-
-	while (q < eol && (unsigned char) *q > 32 && (unsigned char) *q < 127 && *q != ':')
-		q++;
-	size_t n = (size_t) (q - p);
-	while (q < eol && (*q == ' ' || *q == '\t'))
-		q++;
-	if (!n || q >= eol || *q != ':')
-		return 0;
-	*colon = q;
-	return n;
-}
-
 const char *
 bsc_block_split (bsc_arena_t *a, const char *p, const char *end, bsc_fields_t *out)
 {
@@ -132,8 +113,12 @@ bsc_block_split (bsc_arena_t *a, const char *p, const char *end, bsc_fields_t *o
 			bsc_field_t *f = &out->v[out->n - 1];
 			f->value.len = (size_t) (nl + 1 - f->value.ptr);
 		} else {
-			if (!(nlen = top_name_len (p, nl, &colon)))
-				break; /* GMime drops such a line, or fails on it */
+			/* GMime's parser (3.2, step_headers()) ends a name at a
+			 * control character; only printable ASCII is taken here:
+			 * anything else sends the block to GMime, which drops
+			 * such a line or fails on it. */
+			if (!(nlen = bsc_field_name_len (p, nl, &colon)))
+				break;
 			bsc_field_t *v = bsc_arena_grow (a, out->v, sizeof (*v), &out->cap, out->n + 1);
 			if (!v)
 				break;
