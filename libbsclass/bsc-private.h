@@ -457,9 +457,12 @@ typedef struct bsc_work {
 /*
  * Reads raw message bytes the way GMime's parser will and, when they go
  * beyond what the walk can use (limits: header fields and bytes, nesting,
- * parts, content), returns a trimmed malloc'd copy of *@out_len bytes and
- * notes the limits in @r; NULL when the bytes can go to GMime as they are,
- * or when out of memory (*@nomem).  prescan.c.
+ * parts, content) or hold embedded messages (only their header blocks are
+ * read), returns a trimmed malloc'd copy of *@out_len bytes and notes the
+ * limits in @r; NULL when the bytes can go to GMime as they are, or when
+ * out of memory (*@nomem).  With @blocks (may be NULL), plain header
+ * blocks of embedded messages go there and their parts to GMime as leaves
+ * naming them (bsc_blocks_t).  prescan.c.
  */
 char *bsc_prescan (const char *data, size_t len, const size_t *limits, bsc_result_t *r,
 		   bsc_blocks_t *blocks, size_t *out_len, bool *nomem);
