@@ -75,13 +75,28 @@ note_limit (eval_ctx_t *c, int rc)
 		c->run->limit |= rc == PCRE2_ERROR_MATCHLIMIT ? 1 : 2;
 }
 
+/*
+ * Rule @r's regex on [@s, @s + @len) from @start.  A JIT-compiled pattern
+ * goes to pcre2_jit_match(), which skips the checks pcre2_match() makes
+ * before it calls the same code (match-time PCRE2_ANCHORED is the
+ * interpreter's: pcre2_match() then).
+ */
+static int
+run_regex (const bsc_ruleset_t *rs, const bsc_rule_t *r, const char *s, size_t len, size_t start,
+	   uint32_t opts, pcre2_match_data *md)
+{
+	if (r->jit && !(opts & PCRE2_ANCHORED))
+		return pcre2_jit_match (r->code, (PCRE2_SPTR) s, len, start, opts, md, rs->mctx);
+	return pcre2_match (r->code, (PCRE2_SPTR) s, len, start, opts, md, rs->mctx);
+}
+
 /* Whether @r's regex matches @s; @m receives the matched text.  A match error (limit) is no match. */
 static bool
 regex_match (eval_ctx_t *c, const bsc_rule_t *r, bsc_str_t s, bsc_str_t *m)
 {
 	const char *subject = s.ptr ? s.ptr : "";
 	PCRE2_SIZE *ov;
-	int rc = pcre2_match (r->code, (PCRE2_SPTR) subject, s.len, 0, 0, c->md, c->rs->mctx);
+	int rc = run_regex (c->rs, r, subject, s.len, 0, 0, c->md);
 
 	if (rc < 0) {
 		note_limit (c, rc);
@@ -176,8 +191,7 @@ extract (eval_ctx_t *c, const bsc_rule_t *r, bsc_str_t text, bool *fired, bsc_st
 
 	while (start <= text.len) {
 		const PCRE2_SIZE *ov;
-		int rc = pcre2_match (r->code, (PCRE2_SPTR) subject, text.len, start, opts, c->md,
-				      c->rs->mctx);
+		int rc = run_regex (c->rs, r, subject, text.len, start, opts, c->md);
 		if (rc == PCRE2_ERROR_NOMATCH && opts) {
 			start = next_start (r, subject, text.len, start);
 			opts = 0;
@@ -578,7 +592,7 @@ bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, bsc_arena_t *arena, 
 				const PCRE2_SIZE *ov;
 				if (cand && !cand[rs->splits[k]])
 					continue; /* its literal is not in the text */
-				if (pcre2_match (r->code, (PCRE2_SPTR) subject, text.len, 0, 0, md, rs->mctx) < 0)
+				if (run_regex (rs, r, subject, text.len, 0, 0, md) < 0)
 					continue;
 				ov = pcre2_get_ovector_pointer (md);
 				if (best != SIZE_MAX && ov[0] >= best_at)

@@ -1859,6 +1859,9 @@ build_rules (bsc_ruleset_t *rs, bsc_error_t *err)
 		if (d->body.code && jit)
 			pcre2_jit_compile (d->body.code, PCRE2_JIT_COMPLETE);
 		fill_rule (r, d);
+		size_t jit_size = 0;
+		r->jit = d->body.code && jit &&
+			 pcre2_pattern_info (d->body.code, PCRE2_INFO_JITSIZE, &jit_size) == 0 && jit_size;
 		if (r->n_groups > rs->max_groups)
 			rs->max_groups = r->n_groups;
 	}

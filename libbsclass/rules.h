@@ -79,6 +79,7 @@ typedef struct bsc_rule {
 	bool lazy;
 	uint8_t lazy_depth;     /* lazy meta rules: how many lazy meta rules deep it reaches */
 	uint8_t cost;           /* 0 eval, 1 header fields, 2 text: which meta operand to try first */
+	bool jit;               /* @code was JIT-compiled: pcre2_jit_match() skips pcre2_match()'s checks */
 	/*
 	 * Extraction rules (body rules with named groups, bsc_xfield_t): the
 	 * capture group numbers of field k are xgroups[xoff[k] .. xoff[k + 1]),
