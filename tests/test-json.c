@@ -266,7 +266,38 @@ static const struct {
 	{ 0.1 + 0.2, "0.3" },
 	{ 1e6, "1000000" },
 	{ -0.75, "-0.75" },
+	{ 0.001, "0.001" },
+	{ -999999.999, "-999999.999" },
+	{ 0.0001, "0.0001" },
+	{ 1e-7, "1e-07" },
+	{ 123456789.5, "123456789.5" },
+	{ 1e12, "1e+12" },
+	{ -0.0, "-0" },
 };
+
+/* Numbers written by hand where they can be (json.c) read as "%.10g" would. */
+static void
+test_json_numbers_as_printf (void **state)
+{
+	(void) state;
+	bsc_result_t *r = bsc_result_new ();
+
+	begin_rows ();
+	for (long k = -200000; k <= 200000; k += 7) {
+		char want[64], *j;
+
+		r->score = k / 1000.0 + (k % 3 ? 0.1 : 0.0);
+		j = to_json (r, NULL, -1);
+		snprintf (want, sizeof (want), "\"score\": %.10g, ", r->score);
+		if (!strstr (j, want)) {
+			print_error ("%.17g: \"%s\" not in %s\n", r->score, want, j);
+			failures++;
+		}
+		bsc_free (j);
+	}
+	bsc_result_free (r);
+	end_rows ();
+}
 
 static void
 test_json_numbers (void **state)
@@ -372,6 +403,7 @@ main (void)
 		cmocka_unit_test (test_json_escaping),
 		cmocka_unit_test (test_json_escaping_fields),
 		cmocka_unit_test (test_json_numbers),
+		cmocka_unit_test (test_json_numbers_as_printf),
 		cmocka_unit_test (test_json_hit_scores),
 		cmocka_unit_test (test_json_args),
 		cmocka_unit_test (test_json_large),
