@@ -280,12 +280,14 @@ bsc_status_t bsc_ruleset_load_dir (bsc_ruleset_t *rs, const char *dir, bsc_error
 bsc_status_t bsc_ruleset_compile (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits,
 				  bsc_error_t *err);
 size_t bsc_ruleset_count (const bsc_ruleset_t *rs);
-/* What one message's passes share; zero it before the first pass. */
+typedef struct bsc_field_cache bsc_field_cache_t;
+/* What one message's passes share (over the same facts); zero it before the first pass. */
 typedef struct bsc_rule_run {
 	uint8_t *fired; /* per rule, in the arena */
 	uint8_t *done;  /* per rule: evaluated (lazy sub-rules only when a meta rule asks) */
 	uint8_t *cand;  /* the prefilter's answer per rule */
 	uint8_t limit;  /* a regex stopped at a PCRE2 limit: 1 match, 2 depth (or heap, JIT stack) */
+	bsc_field_cache_t *fields[3]; /* headers, dsn, original as field rules read them (rules-eval.c) */
 } bsc_rule_run_t;
 
 /*

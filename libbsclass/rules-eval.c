@@ -18,11 +18,8 @@ typedef struct eval_ctx {
 	bsc_arena_t *arena;
 	bsc_xrcpts_t *x;         /* NULL: extraction rules run as plain body rules */
 	pcre2_match_data *md;
-	bsc_str_t *dec_headers;  /* RFC 2047-decoded header values, filled on demand */
-	bsc_str_t *dec_original;
 	const uint8_t *cand;     /* body rules whose literal is in the text (prefilter.c) */
-	uint32_t *keys[3];       /* bsc_name_key() of each field of headers, dsn, original */
-	bsc_rule_run_t *run;     /* fired and evaluated tables */
+	bsc_rule_run_t *run;     /* fired and evaluated tables, field caches */
 	bool oom;                /* a lazy evaluation ran out of memory */
 } eval_ctx_t;
 
@@ -39,31 +36,71 @@ has_encoded_word (bsc_str_t v)
 }
 
 /*
+ * What the field rules read of one list of fields (headers, DSN fields or
+ * the original's), made once per message and kept for every pass: each
+ * field's bsc_name_key() and, by key, a chain of the fields in order, so
+ * that a rule visits only the fields of its name.
+ */
+#define FIELD_BUCKETS 64
+
+struct bsc_field_cache {
+	int32_t first[FIELD_BUCKETS]; /* per bucket: its first field, or -1 */
+	int32_t *next;                /* per field: the next one of its bucket, or -1 */
+	uint32_t *keys;
+	bsc_str_t *dec;               /* RFC 2047-decoded values, filled on demand */
+};
+
+static bsc_field_cache_t *
+field_cache (eval_ctx_t *c, const bsc_fields_t *f, int which)
+{
+	bsc_field_cache_t **slot = &c->run->fields[which], *fc = *slot;
+
+	if (fc)
+		return fc;
+	if (!(fc = bsc_arena_alloc (c->arena, sizeof (*fc))) ||
+	    !(fc->next = bsc_arena_alloc (c->arena, f->n * sizeof (int32_t))) ||
+	    !(fc->keys = bsc_arena_alloc (c->arena, f->n * sizeof (uint32_t))))
+		return NULL;
+	fc->dec = NULL;
+	for (size_t b = 0; b < FIELD_BUCKETS; b++)
+		fc->first[b] = -1;
+	/* From the last field back, so that each chain runs in field order. */
+	for (size_t k = f->n; k-- > 0;) {
+		uint32_t key = bsc_name_key (f->v[k].name.ptr, f->v[k].name.len);
+		fc->keys[k] = key;
+		fc->next[k] = fc->first[key % FIELD_BUCKETS];
+		fc->first[key % FIELD_BUCKETS] = (int32_t) k;
+	}
+	return *slot = fc;
+}
+
+/*
  * The text a rule matches for field @k: the raw value, or for header and
- * original rules the decoded one when the raw value carries encoded words
- * (RFC 2047), decoded once per call however many rules read it.  False
- * only when out of memory.
+ * original rules (@decode) the decoded one when the raw value carries
+ * encoded words (RFC 2047), decoded once per message however many rules
+ * read it.  False only when out of memory.
  */
 static bool
-field_text (eval_ctx_t *c, const bsc_fields_t *f, bsc_str_t **cache, size_t k, bsc_str_t *out)
+field_text (eval_ctx_t *c, const bsc_fields_t *f, bsc_field_cache_t *fc, bool decode, size_t k,
+	    bsc_str_t *out)
 {
 	bsc_str_t raw = f->v[k].value;
 	char *dec;
 
 	*out = raw;
-	if (!cache || !has_encoded_word (raw))
+	if (!decode || !has_encoded_word (raw))
 		return true;
-	if (!*cache) {
-		if (!(*cache = bsc_arena_alloc (c->arena, f->n * sizeof **cache)))
+	if (!fc->dec) {
+		if (!(fc->dec = bsc_arena_alloc (c->arena, f->n * sizeof (*fc->dec))))
 			return false;
-		memset (*cache, 0, f->n * sizeof **cache);
+		memset (fc->dec, 0, f->n * sizeof (*fc->dec));
 	}
-	if (!(*cache)[k].ptr) {
+	if (!fc->dec[k].ptr) {
 		if (!(dec = bsc_header_decode (c->arena, raw)))
 			return false;
-		(*cache)[k] = (bsc_str_t) { dec, strlen (dec) };
+		fc->dec[k] = (bsc_str_t) { dec, strlen (dec) };
 	}
-	*out = (*cache)[k];
+	*out = fc->dec[k];
 	return true;
 }
 
@@ -230,28 +267,29 @@ extract (eval_ctx_t *c, const bsc_rule_t *r, bsc_str_t text, bool *fired, bsc_st
 /*
  * header, dsn and original rules: "=~" fires when any field of the name
  * matches, "!~" when none does (also when there is none), "exists:" when
- * there is one.  False only when out of memory.
+ * there is one.  @which: 0 headers, 1 dsn, 2 original.  False only when
+ * out of memory.
  */
 static bool
-eval_fields (eval_ctx_t *c, const bsc_rule_t *r, const bsc_fields_t *f, uint32_t **keys,
-	     bsc_str_t **cache, bool *fired, bsc_str_t *m)
+eval_fields (eval_ctx_t *c, const bsc_rule_t *r, const bsc_fields_t *f, int which, bool decode,
+	     bool *fired, bsc_str_t *m)
 {
-	if (f && f->n && !*keys) {
-		/* Field names hashed once per message, not once per rule. */
-		if (!(*keys = bsc_arena_alloc (c->arena, f->n * sizeof (uint32_t))))
-			return false;
-		for (size_t k = 0; k < f->n; k++)
-			(*keys)[k] = bsc_name_key (f->v[k].name.ptr, f->v[k].name.len);
-	}
-	for (size_t k = 0; f && k < f->n; k++) {
+	bsc_field_cache_t *fc;
+
+	*fired = r->negate && !r->exists;
+	if (!f || !f->n)
+		return true;
+	if (!(fc = field_cache (c, f, which)))
+		return false;
+	for (int32_t k = fc->first[r->field_key % FIELD_BUCKETS]; k >= 0; k = fc->next[k]) {
 		bsc_str_t text;
-		if ((*keys)[k] != r->field_key || !bsc_str_ieq (f->v[k].name, r->field))
+		if (fc->keys[k] != r->field_key || !bsc_str_ieq (f->v[k].name, r->field))
 			continue;
 		if (r->exists) {
 			*fired = true;
 			return true;
 		}
-		if (!field_text (c, f, cache, k, &text))
+		if (!field_text (c, f, fc, decode, (size_t) k, &text))
 			return false;
 		if (regex_match (c, r, text, m)) {
 			*fired = !r->negate;
@@ -260,7 +298,6 @@ eval_fields (eval_ctx_t *c, const bsc_rule_t *r, const bsc_fields_t *f, uint32_t
 			return true;
 		}
 	}
-	*fired = r->negate && !r->exists;
 	return true;
 }
 
@@ -289,11 +326,11 @@ eval_plain (eval_ctx_t *c, size_t i, bool *fired, bsc_str_t *m)
 	*fired = false;
 	switch (r->type) {
 	case BSC_R_HEADER:
-		return eval_fields (c, r, fx->headers, &c->keys[0], &c->dec_headers, fired, m);
+		return eval_fields (c, r, fx->headers, 0, true, fired, m);
 	case BSC_R_ORIGINAL:
-		return eval_fields (c, r, fx->original, &c->keys[2], &c->dec_original, fired, m);
+		return eval_fields (c, r, fx->original, 2, true, fired, m);
 	case BSC_R_DSN:
-		return eval_fields (c, r, fx->dsn, &c->keys[1], NULL, fired, m);
+		return eval_fields (c, r, fx->dsn, 1, false, fired, m);
 	case BSC_R_BODY:
 		if (!c->cand[i])
 			return true; /* its literal is not in the text: it cannot match */
