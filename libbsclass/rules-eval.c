@@ -364,6 +364,10 @@ force (eval_ctx_t *c, int32_t ref)
 
 	if (c->run->done[ref])
 		return c->run->fired[ref];
+	if (c->rs->body[ref] && !c->cand[ref]) {
+		c->run->done[ref] = 1; /* its literal is not in the text: it cannot match */
+		return false;
+	}
 	if ((size_t) ref >= c->rs->n_plain)
 		f = eval_meta (c, &c->rs->rules[ref]);
 	else if (!eval_plain (c, (size_t) ref, &f, &m))
@@ -497,6 +501,12 @@ run_rules (eval_ctx_t *c, unsigned passes, bsc_hits_t *hits)
 		size_t i = rs->by_pass[at[best]++];
 		if (c->run->done[i])
 			continue;
+		/* A body rule whose literal is not in the text (most of them)
+		 * is settled without reading its bsc_rule_t. */
+		if (rs->body[i] && !c->cand[i]) {
+			c->run->done[i] = 1;
+			continue;
+		}
 		const bsc_rule_t *r = &rs->rules[i];
 		bsc_str_t m = { NULL, 0 };
 		bool f;

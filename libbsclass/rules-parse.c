@@ -378,6 +378,7 @@ bsc_ruleset_free (bsc_ruleset_t *rs)
 	free (rs->by_pass);
 	free (rs->meta_ops);
 	free (rs->cost);
+	free (rs->body);
 	bsc_prefilter_free (rs->pf);
 	pcre2_match_context_free (rs->mctx);
 	free (rs);
@@ -1718,12 +1719,14 @@ assign_passes (bsc_ruleset_t *rs)
 	for (size_t i = rs->n_plain; i < rs->n_rules; i++)
 		n_ops += rs->rules[i].n_ops;
 	if (!(rs->meta_ops = malloc ((n_ops ? n_ops : 1) * sizeof (int32_t))) ||
-	    !(rs->cost = malloc (rs->n_rules ? rs->n_rules : 1)))
+	    !(rs->cost = malloc (rs->n_rules ? rs->n_rules : 1)) ||
+	    !(rs->body = malloc (rs->n_rules ? rs->n_rules : 1)))
 		return false;
 	n_ops = 0;
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		bsc_rule_t *r = &rs->rules[i];
 		rs->cost[i] = r->cost;
+		rs->body[i] = r->type == BSC_R_BODY;
 		if (i >= rs->n_plain) {
 			memcpy (rs->meta_ops + n_ops, r->ops, r->n_ops * sizeof (int32_t));
 			r->ops = rs->meta_ops + n_ops;

@@ -118,11 +118,12 @@ struct bsc_ruleset {
 	 * order: pass bit b has by_pass[pass_start[b] .. pass_start[b + 1]). */
 	uint32_t *by_pass;
 	size_t pass_start[BSC_PASS_BITS + 1];
-	/* What eval_meta() reads for every meta rule of every message, packed:
-	 * the meta rules' expressions (their rules' ops point here) and each
-	 * rule's cost (a copy of bsc_rule_t.cost). */
+	/* What the evaluation reads for every rule of every message, packed:
+	 * the meta rules' expressions (their rules' ops point here), each
+	 * rule's cost (a copy of bsc_rule_t.cost) and whether it is a body rule. */
 	int32_t *meta_ops;
 	uint8_t *cost;
+	uint8_t *body;          /* per rule: a body rule (its prefilter answer decides when false) */
 	pcre2_match_context *mctx;
 	bsc_prefilter_t *pf;    /* which body rules can match a text */
 };
