@@ -42,16 +42,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/bsclassify-adv.XXXXXX") || exit 99
 trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
-n=0
-failed=0
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok () { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
-skip () { n=$((n + 1)); echo "ok $n - # SKIP $1"; }
-check () {
-	what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+. "$top_srcdir/tests/tap.sh"
 
 # A run may not hang: a generous wall-clock bound when timeout(1) exists
 # (the CPU figures are bench/adversarial.sh's business).

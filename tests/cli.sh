@@ -25,27 +25,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/bsclassify-cli.XXXXXX") || exit 99
 trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
-n=0
-failed=0
-ok () {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok () {
-	n=$((n + 1))
-	failed=1
-	echo "not ok $n - $1"
-}
-skip () {
-	n=$((n + 1))
-	echo "ok $n - # SKIP $1"
-}
-# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
-check () {
-	what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+. "$top_srcdir/tests/tap.sh"
 
 # bsc ARGS...: bsclassify with the source rules; stdout in $tmp/out,
 # stderr in $tmp/err, exit status in $rc.

@@ -59,22 +59,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/bsclass-sa.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
-n=0
-failed=0
-ok () {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok () {
-	n=$((n + 1))
-	failed=1
-	echo "not ok $n - $1"
-}
-check () {
-	what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+. "$top_srcdir/tests/tap.sh"
 
 # ------------------------------------------------------------ configuration
 
