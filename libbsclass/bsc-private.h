@@ -433,11 +433,18 @@ char *bsc_header_decode (bsc_arena_t *arena, bsc_str_t raw);
 /*
  * Header blocks of embedded messages that the pre-scan kept from GMime
  * (prescan.c): the message's part reaches GMime as a leaf of type
- * "text/" BSC_BLOCK_TYPE with the block's index here as its parameter "n";
- * each block is a copy in the result's arena, its empty last line included.
+ * "text/" BSC_BLOCK_TYPE with the block's index here as its parameter "n".
+ * Each block is a copy in the result's arena, its empty last line
+ * included, with its fields as bsc_block_split() found them (views into
+ * the copy).
  */
+typedef struct bsc_block {
+	bsc_str_t text;
+	bsc_fields_t fields;
+} bsc_block_t;
+
 typedef struct bsc_blocks {
-	bsc_str_t *v;
+	bsc_block_t *v;
 	size_t n, cap;
 } bsc_blocks_t;
 #define BSC_BLOCK_TYPE "x-bsclass-block"
@@ -471,14 +478,14 @@ char *bsc_prescan (const char *data, size_t len, const size_t *limits, bsc_resul
 
 /*
  * Reads the top header block of @data into w->headers, as bsc_walk() would
- * read it from GMime's parse, when the block is plain (bsc_block_split()).
- * Then writes to @gmime (room for @len bytes) what GMime still needs
- * to build the same MIME tree: the block's Content-* fields, the empty
- * line and the rest of the message; and returns that length.  Returns 0
- * and leaves @w as it was when the block is not plain: GMime reads it.
- * Views into @data: valid as long as it is.
+ * read it from GMime's parse, when the block is plain (bsc_block_split()),
+ * and returns what GMime still needs to build the same MIME tree, in a
+ * malloc'd copy of *@out_len bytes: the block's Content-* fields, the
+ * empty line and the rest of the message.  NULL, with @w as it was, when
+ * the block is not plain (or out of memory): GMime reads it.  Views into
+ * @data: valid as long as it is.
  */
-size_t bsc_walk_top (bsc_work_t *w, const char *data, size_t len, char *gmime);
+char *bsc_walk_top (bsc_work_t *w, const char *data, size_t len, size_t *out_len);
 /*
  * The header block at @p (up to @end) as GMime's parser splits it (3.2,
  * step_headers()), when it is plain: every line a field "Name:" (printable

@@ -363,15 +363,10 @@ classify_parsed (const bsc_engine_t *engine, const char *data, size_t len,
 		 const bsc_blocks_t *blocks, bsc_result_t *r)
 {
 	bsc_work_t w = { .engine = engine, .r = r, .blocks = blocks };
-	char *buf = malloc (len);
-	size_t glen;
+	char *buf = bsc_walk_top (&w, data, len, &len);
 
-	if (!buf)
-		return BSC_ENOMEM;
-	if ((glen = bsc_walk_top (&w, data, len, buf))) {
+	if (buf)
 		data = buf;
-		len = glen;
-	}
 	/* GMime reads the bytes in place: a byte array that borrows them,
 	 * which the stream does not own and which is stolen back (not freed)
 	 * once every object made from it is gone. */

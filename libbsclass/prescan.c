@@ -621,12 +621,17 @@ keep_block (scan_t *s, const char *start, const char *blank, const char *ct, con
 
 	if (!s->kept || !ct || ct < s->keep || bsc_block_split (a, start, after, &f) != blank)
 		return false;
-	bsc_str_t *v = bsc_arena_grow (a, s->kept->v, sizeof (*v), &s->kept->cap, s->kept->n + 1);
+	bsc_block_t *v = bsc_arena_grow (a, s->kept->v, sizeof (*v), &s->kept->cap, s->kept->n + 1);
 	char *copy = v ? bsc_arena_strndup (a, start, (size_t) (after - start)) : NULL;
 	if (!copy)
 		return false;
+	/* The fields' views move to the copy: @start may not outlive the scan. */
+	for (size_t i = 0; i < f.n; i++) {
+		f.v[i].name.ptr = copy + (f.v[i].name.ptr - start);
+		f.v[i].value.ptr = copy + (f.v[i].value.ptr - start);
+	}
 	s->kept->v = v;
-	v[s->kept->n] = (bsc_str_t) { copy, (size_t) (after - start) };
+	v[s->kept->n] = (bsc_block_t) { { copy, (size_t) (after - start) }, f };
 	snprintf (type, sizeof (type), " text/" BSC_BLOCK_TYPE "; n=%zu", s->kept->n++);
 	cut (s, ct, ct_end);
 	insert (s, ct_end, type);

@@ -577,36 +577,36 @@ bsc_ruleset_run (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t 
  * The union of the split rules (rules-parse.c) finds where the earliest
  * match starts; the rule that matched is the first one that matches
  * anchored there, and its match is the one a search of its own would
- * find.  SIZE_MAX when the union is not there, finds nothing or stops at
- * a PCRE2 limit (then every rule runs on its own, as without it).
+ * find.  False when it cannot tell (no union, a PCRE2 limit): then every
+ * rule runs on its own.  Else *@best is the rule, or SIZE_MAX when none
+ * matches.
  */
-static size_t
+static bool
 split_by_union (const bsc_ruleset_t *rs, const char *subject, size_t len, pcre2_match_data *md,
-		size_t *at, size_t *end)
+		size_t *best, size_t *at, size_t *end)
 {
 	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer (md);
 	int rc;
 
 	if (!rs->split_union)
-		return SIZE_MAX;
+		return false;
 	rc = pcre2_match (rs->split_union, (PCRE2_SPTR) subject, len, 0, 0, md, rs->mctx);
-	if (rc == PCRE2_ERROR_NOMATCH) {
-		*at = *end = len;
-		return SIZE_MAX - 1; /* no rule matches */
-	}
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return true; /* *@best stays SIZE_MAX */
 	if (rc < 0)
-		return SIZE_MAX;
+		return false;
 	size_t start = ov[0];
 	for (size_t k = 0; k < rs->n_splits; k++) {
 		const bsc_rule_t *r = &rs->rules[rs->splits[k]];
 		if (pcre2_match (r->code, (PCRE2_SPTR) subject, len, start, PCRE2_ANCHORED, md,
 				 rs->mctx) < 0)
 			continue;
+		*best = rs->splits[k];
 		*at = ov[0];
 		*end = ov[1] > ov[0] ? ov[1] : ov[0];
-		return rs->splits[k];
+		return true;
 	}
-	return SIZE_MAX;
+	return false;
 }
 
 /*
@@ -630,10 +630,7 @@ bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, bsc_arena_t *arena, 
 	if (rs && rs->compiled && run && arena && run_prepare (rs, text, arena, run))
 		cand = run->cand;
 	if (rs && rs->compiled && rs->n_splits && (md = pcre2_match_data_create (1, NULL))) {
-		best = split_by_union (rs, subject, text.len, md, &best_at, &best_end);
-		if (best == SIZE_MAX - 1)
-			best = SIZE_MAX;
-		else if (best == SIZE_MAX)
+		if (!split_by_union (rs, subject, text.len, md, &best, &best_at, &best_end))
 			for (size_t k = 0; k < rs->n_splits && best_at > 0; k++) {
 				const bsc_rule_t *r = &rs->rules[rs->splits[k]];
 				const PCRE2_SIZE *ov;

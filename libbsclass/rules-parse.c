@@ -1764,19 +1764,21 @@ list_splits (bsc_ruleset_t *rs)
 static bool
 union_safe (const rule_body_t *b)
 {
-	static const char *const refused[] = { "\\G", "\\K", "(*", "(?R", "(?&", "(?P>", "(?+", "(?0",
-					       "(?1", "(?2", "(?3", "(?4", "(?5", "(?6", "(?7", "(?8",
-					       "(?9", "(?-0", "(?-1", "(?-2", "(?-3", "(?-4", "(?-5",
-					       "(?-6", "(?-7", "(?-8", "(?-9" };
 	uint32_t backrefs = 1;
 
 	if (!b->source || (b->options & PCRE2_EXTENDED))
 		return false;
 	if (pcre2_pattern_info (b->code, PCRE2_INFO_BACKREFMAX, &backrefs) != 0 || backrefs)
 		return false;
-	for (size_t i = 0; i < sizeof (refused) / sizeof (refused[0]); i++)
-		if (strstr (b->source, refused[i]))
+	if (strstr (b->source, "\\G") || strstr (b->source, "\\K") || strstr (b->source, "(*"))
+		return false;
+	/* Recursion and subroutine calls: (?R) (?1) (?+1) (?-1) (?&name) (?P>name). */
+	for (const char *q = b->source; (q = strstr (q, "(?")); q += 2) {
+		char c = q[2], d = c ? q[3] : '\0';
+		if ((c >= '0' && c <= '9') || c == 'R' || c == '&' || c == '+' ||
+		    (c == '-' && d >= '0' && d <= '9') || (c == 'P' && d == '>'))
 			return false;
+	}
 	return true;
 }
 

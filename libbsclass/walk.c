@@ -157,15 +157,20 @@ finish_block (bsc_work_t *w, bsc_fields_t *out)
 	}
 }
 
-size_t
-bsc_walk_top (bsc_work_t *w, const char *data, size_t len, char *gmime)
+char *
+bsc_walk_top (bsc_work_t *w, const char *data, size_t len, size_t *out_len)
 {
 	const char *end = data + len, *body;
 	bsc_fields_t *out = &w->headers;
+	char *gmime;
 
 	/* Nothing is noted before the block is known to be plain. */
 	if (!(body = bsc_block_split (&w->r->arena, data, end, out)))
-		return 0;
+		return NULL;
+	if (!(gmime = malloc (len ? len : 1))) {
+		out->n = 0; /* GMime reads the block after all */
+		return NULL;
+	}
 	/* GMime still needs the fields that make the MIME structure; the
 	 * rest cost it a GObject each, which only read_headers() read. */
 	size_t glen = 0;
@@ -178,10 +183,10 @@ bsc_walk_top (bsc_work_t *w, const char *data, size_t len, char *gmime)
 		}
 	}
 	memcpy (gmime + glen, body, (size_t) (end - body));
-	glen += (size_t) (end - body);
+	*out_len = glen + (size_t) (end - body);
 	finish_block (w, out);
 	w->headers_read = true;
-	return glen;
+	return gmime;
 }
 
 /*
@@ -202,9 +207,15 @@ kept_original (bsc_work_t *w, GMimeContentType *ct)
 	k = strtoul (n, &stop, 10);
 	if (*stop || k >= w->blocks->n)
 		return;
-	bsc_str_t b = w->blocks->v[k];
-	if (!bsc_block_split (&w->r->arena, b.ptr, b.ptr + b.len, &w->orig))
+	/* The pre-scan split the block: its fields need only their limits. */
+	const bsc_fields_t *f = &w->blocks->v[k].fields;
+	bsc_field_t *v = bsc_arena_grow (&w->r->arena, w->orig.v, sizeof (*v), &w->orig.cap,
+					 w->orig.n + f->n);
+	if (!v)
 		return;
+	memcpy (v + w->orig.n, f->v, f->n * sizeof (*v));
+	w->orig.v = v;
+	w->orig.n += f->n;
 	finish_block (w, &w->orig);
 	if (w->orig.n) {
 		bsc_original_from_fields (w->r, &w->orig);

@@ -407,9 +407,9 @@ test_prescan_embedded (void **state)
 	assert_non_null (cut);
 	assert_int_equal (kept.n, 1);
 	const char ct[] = "Content-Type: multipart/mixed; boundary=\"IN\"\n\n";
-	assert_int_equal (kept.v[0].len, strlen (fields) + strlen (ct));
-	assert_memory_equal (kept.v[0].ptr, fields, strlen (fields));
-	assert_memory_equal (kept.v[0].ptr + strlen (fields), ct, strlen (ct));
+	assert_int_equal (kept.v[0].text.len, strlen (fields) + strlen (ct));
+	assert_memory_equal (kept.v[0].text.ptr, fields, strlen (fields));
+	assert_memory_equal (kept.v[0].text.ptr + strlen (fields), ct, strlen (ct));
 	char *gm = strndup (cut, len);
 	assert_non_null (strstr (gm, "--B\nContent-Type: text/" BSC_BLOCK_TYPE "; n=0\n\n--B--\n"));
 	assert_null (strstr (gm, "orig-42"));
