@@ -575,11 +575,12 @@ bsc_ruleset_run (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t 
 
 /*
  * The union of the split rules (rules-parse.c) finds where the earliest
- * match starts; the rule that matched is the first one that matches
- * anchored there, and its match is the one a search of its own would
- * find.  False when it cannot tell (no union, a PCRE2 limit): then every
- * rule runs on its own.  Else *@best is the rule, or SIZE_MAX when none
- * matches.
+ * match starts, and which alternative matched there: the first rule that
+ * matches at that place, each alternative being the group that follows
+ * the previous rule's groups.  An alternative's match is the one its rule
+ * would find: same pattern, same start, same backtracking order.  False
+ * when it cannot tell (no union, a PCRE2 limit): then every rule runs on
+ * its own.  Else *@best is the rule, or SIZE_MAX when none matches.
  */
 static bool
 split_by_union (const bsc_ruleset_t *rs, const char *subject, size_t len, pcre2_match_data *md,
@@ -593,18 +594,14 @@ split_by_union (const bsc_ruleset_t *rs, const char *subject, size_t len, pcre2_
 	rc = pcre2_match (rs->split_union, (PCRE2_SPTR) subject, len, 0, 0, md, rs->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return true; /* *@best stays SIZE_MAX */
-	if (rc < 0)
-		return false;
-	size_t start = ov[0];
-	for (size_t k = 0; k < rs->n_splits; k++) {
-		const bsc_rule_t *r = &rs->rules[rs->splits[k]];
-		if (pcre2_match (r->code, (PCRE2_SPTR) subject, len, start, PCRE2_ANCHORED, md,
-				 rs->mctx) < 0)
-			continue;
-		*best = rs->splits[k];
-		*at = ov[0];
-		*end = ov[1] > ov[0] ? ov[1] : ov[0];
-		return true;
+	for (size_t k = 0, g = 1; rc > 0 && k < rs->n_splits && g < (size_t) rc; k++) {
+		if (ov[2 * g] != PCRE2_UNSET) {
+			*best = rs->splits[k];
+			*at = ov[0];
+			*end = ov[1];
+			return true;
+		}
+		g += 1 + rs->rules[rs->splits[k]].n_groups;
 	}
 	return false;
 }
@@ -629,7 +626,9 @@ bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, bsc_arena_t *arena, 
 
 	if (rs && rs->compiled && run && arena && run_prepare (rs, text, arena, run))
 		cand = run->cand;
-	if (rs && rs->compiled && rs->n_splits && (md = pcre2_match_data_create (1, NULL))) {
+	if (rs && rs->compiled && rs->n_splits &&
+	    (md = rs->split_union ? pcre2_match_data_create_from_pattern (rs->split_union, NULL)
+				  : pcre2_match_data_create (1, NULL))) {
 		if (!split_by_union (rs, subject, text.len, md, &best, &best_at, &best_end))
 			for (size_t k = 0; k < rs->n_splits && best_at > 0; k++) {
 				const bsc_rule_t *r = &rs->rules[rs->splits[k]];

@@ -1783,12 +1783,13 @@ union_safe (const rule_body_t *b)
 }
 
 /*
- * One regex for every split rule, "(?:(?m-is:p1)|(?im-s:p2)|...)" in
+ * One regex for every split rule, "(?:((?m-is:p1))|((?im-s:p2))|...)" in
  * evaluation order.  Its leftmost match starts where the earliest of the
  * rules' matches does, and at that place the first alternative that
  * matches is the first rule that does, so bsc_ruleset_split() finds the
  * cut in one pass over the text instead of one per rule (a union for the
- * first match only, research/PERF.md F(ii)).  Left NULL (every rule runs
+ * first match only, research/PERF.md F(ii)); the group around each
+ * alternative names the rule.  Left NULL (every rule runs
  * on its own) when some rule cannot be put in a union or it does not
  * compile; out of memory is no error either: the union only saves time.
  */
@@ -1823,7 +1824,7 @@ build_split_union (bsc_ruleset_t *rs, bool jit)
 		char on[4] = "", off[4] = "";
 		for (size_t k = 0; k < 3; k++)
 			strncat ((b->options & fl[k].bit) ? on : off, &fl[k].c, 1);
-		len += (size_t) sprintf (u + len, "%s(?%s%s%s:%s)", len > 3 ? "|" : "", on, *off ? "-" : "",
+		len += (size_t) sprintf (u + len, "%s((?%s%s%s:%s))", len > 3 ? "|" : "", on, *off ? "-" : "",
 					 off, b->source);
 	}
 	strcpy (u + len, ")");
