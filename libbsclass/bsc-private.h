@@ -317,9 +317,12 @@ enum {
 	BSC_PASS_MORE_BOUNCE = 8,
 	BSC_PASS_MORE_OOO = 16,
 	BSC_PASS_MORE_CR = 32,
-	BSC_PASS_ALL = 63
+	/* Such bounce rules that also extract recipients: the recipients of
+	 * a text bounce need them even when its kind is settled. */
+	BSC_PASS_MORE_BOUNCE_X = 64,
+	BSC_PASS_ALL = 127
 };
-#define BSC_PASS_BITS 6
+#define BSC_PASS_BITS 7
 
 
 /*

@@ -279,12 +279,11 @@ bsc_classify_finish (bsc_work_t *w)
 	 * none of the text-bounce wording.  Should another kind win with
 	 * them, the skipped ones run too, so the answer never depends on
 	 * the shortcut (only the score and the rules listed do). */
-	static const unsigned more[] = { 0, BSC_PASS_MORE_BOUNCE, BSC_PASS_MORE_OOO,
-					 BSC_PASS_MORE_CR };
+	static const unsigned more[] = { 0, BSC_PASS_MORE_BOUNCE | BSC_PASS_MORE_BOUNCE_X,
+					 BSC_PASS_MORE_OOO, BSC_PASS_MORE_CR };
 	unsigned skipped = r->kind != BSC_KIND_NORMAL ? more[r->kind] : 0;
 	if (!bsc_ruleset_run (rules, &facts, &r->arena, &run,
-			      (BSC_PASS_MORE_BOUNCE | BSC_PASS_MORE_OOO | BSC_PASS_MORE_CR) & ~skipped,
-			      &r->hits, &x))
+			      (more[1] | more[2] | more[3]) & ~skipped, &r->hits, &x))
 		return BSC_ENOMEM;
 	bsc_verdict_decide (r);
 	if (skipped && more[r->kind] != skipped) {
@@ -304,8 +303,8 @@ bsc_classify_finish (bsc_work_t *w)
 	 * names them without status: the text fills that in). */
 	if (r->kind == BSC_KIND_BOUNCE && !dsn_rcpts) {
 		/* Extraction rules may be among the skipped bounce rules. */
-		if (!bsc_ruleset_run (rules, &facts, &r->arena, &run, BSC_PASS_EXTRACT | skipped,
-				      &r->hits, &x))
+		if (!bsc_ruleset_run (rules, &facts, &r->arena, &run,
+				      BSC_PASS_EXTRACT | (skipped & BSC_PASS_MORE_BOUNCE_X), &r->hits, &x))
 			return BSC_ENOMEM;
 		bsc_verdict_decide (r);
 		bsc_extract_apply (w, &x);

@@ -1632,7 +1632,9 @@ make_match_context (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits)
  *  - nothing otherwise (informational rules): BSC_PASS_VERDICT;
  *  - only positive points to one kind, and read by no meta rule:
  *    BSC_PASS_MORE_BOUNCE (_OOO, _CR), skipped once that kind has won
- *    without them (more points for the winner cannot change the answer).
+ *    without them (more points for the winner cannot change the answer);
+ *    BSC_PASS_MORE_BOUNCE_X for the bounce rules among them that extract
+ *    recipients, which the extraction pass runs (but not the others).
  */
 static bool
 assign_passes (bsc_ruleset_t *rs)
@@ -1691,7 +1693,9 @@ assign_passes (bsc_ruleset_t *rs)
 				if (infl[i] == 1u << kinds[k] && r->points[kinds[k]] > 0.0)
 					only = k;
 		}
-		if (only >= 0)
+		if (only == 0 && r->xgroups)
+			r->pass = BSC_PASS_MORE_BOUNCE_X;
+		else if (only >= 0)
 			r->pass = (uint8_t) (BSC_PASS_MORE_BOUNCE << only);
 		else if (infl[i] & ~(1u << BSC_T_BACKSCATTER))
 			r->pass = BSC_PASS_VERDICT;
