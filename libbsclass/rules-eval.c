@@ -386,6 +386,41 @@ operand_value (eval_ctx_t *c, int32_t ref, bool val, bool neg)
 }
 
 /*
+ * A flat meta rule (rules-parse.c flatten_meta): an AND is false as soon
+ * as one operand is, an OR true as soon as one is.  The values already
+ * known are looked at first (a body rule whose literal is not in the text
+ * is known false), then the others are run, cheapest first, until one
+ * decides.
+ */
+static bool
+eval_flat (eval_ctx_t *c, const bsc_rule_t *r)
+{
+	const bool is_and = r->flat == BSC_META_AND;
+	const uint8_t *done = c->run->done, *fired = c->run->fired;
+
+	for (size_t k = 0; k < r->n_ops; k++) {
+		int32_t o = r->ops[k], ref = o >= 0 ? o : ~o;
+		bool v;
+		if (done[ref])
+			v = fired[ref];
+		else if (c->rs->body[ref] && !c->cand[ref])
+			v = false;
+		else
+			continue;
+		if ((v != (o < 0)) != is_and)
+			return !is_and;
+	}
+	for (size_t k = 0; k < r->n_ops; k++) {
+		int32_t o = r->ops[k], ref = o >= 0 ? o : ~o;
+		if (done[ref] || (c->rs->body[ref] && !c->cand[ref]))
+			continue;
+		if ((force (c, ref) != (o < 0)) != is_and)
+			return !is_and;
+	}
+	return is_and;
+}
+
+/*
  * Meta rules read the fired table of the rules before them in evaluation
  * order.  && and || look at the cheaper operand first and skip the other
  * when the first decides; the answer is the same either way.  (The stack
@@ -396,6 +431,8 @@ operand_value (eval_ctx_t *c, int32_t ref, bool val, bool neg)
 static bool
 eval_meta (eval_ctx_t *c, const bsc_rule_t *r)
 {
+	if (r->flat)
+		return eval_flat (c, r);
 	int32_t ref[BSC_META_STACK]; /* a rule still to run, or -1: the value is known */
 	bool val[BSC_META_STACK], neg[BSC_META_STACK];
 	int sp = 0;

@@ -1636,6 +1636,48 @@ make_match_context (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits)
  *    BSC_PASS_MORE_BOUNCE_X for the bounce rules among them that extract
  *    recipients, which the extraction pass runs (but not the others).
  */
+/*
+ * "a && !b && c" (or the same with ||) in RPN is operands, each perhaps
+ * followed by NOT, and one operator throughout: such a meta rule becomes
+ * the list of its operands (a negated one as ~index), cheapest first, so
+ * that evaluation can settle it from the values already known before it
+ * runs any rule (rules-eval.c eval_flat).  Anything else stays RPN.
+ */
+static void
+flatten_meta (const bsc_ruleset_t *rs, bsc_rule_t *r, int32_t *out)
+{
+	int32_t op = 0;
+	size_t n = 0;
+
+	for (size_t k = 0; k < r->n_ops; k++) {
+		int32_t o = r->ops[k];
+		if (o >= 0 || (o == BSC_META_NOT && k > 0 && r->ops[k - 1] >= 0))
+			continue;
+		if ((o != BSC_META_AND && o != BSC_META_OR) || (op && op != o))
+			return; /* @out keeps the RPN */
+		op = o;
+	}
+	for (size_t k = 0; k < r->n_ops; k++) {
+		if (r->ops[k] >= 0)
+			out[n++] = r->ops[k];
+		else if (r->ops[k] == BSC_META_NOT)
+			out[n - 1] = ~out[n - 1];
+	}
+	if (n == 0)
+		return;
+	/* Insertion sort by cost: a handful of operands, stable. */
+	for (size_t i = 1; i < n; i++) {
+		int32_t v = out[i];
+		uint8_t cv = rs->rules[v >= 0 ? v : ~v].cost;
+		size_t j = i;
+		for (; j > 0 && rs->rules[out[j - 1] >= 0 ? out[j - 1] : ~out[j - 1]].cost > cv; j--)
+			out[j] = out[j - 1];
+		out[j] = v;
+	}
+	r->flat = (int8_t) (op ? op : BSC_META_AND);
+	r->n_ops = (uint16_t) n;
+}
+
 static bool
 assign_passes (bsc_ruleset_t *rs)
 {
@@ -1732,9 +1774,11 @@ assign_passes (bsc_ruleset_t *rs)
 		rs->cost[i] = r->cost;
 		rs->body[i] = r->type == BSC_R_BODY;
 		if (i >= rs->n_plain) {
-			memcpy (rs->meta_ops + n_ops, r->ops, r->n_ops * sizeof (int32_t));
-			r->ops = rs->meta_ops + n_ops;
+			int32_t *ops = rs->meta_ops + n_ops;
+			memcpy (ops, r->ops, r->n_ops * sizeof (int32_t));
 			n_ops += r->n_ops;
+			flatten_meta (rs, r, ops);
+			r->ops = ops;
 		}
 	}
 	return true;

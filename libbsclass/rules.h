@@ -51,6 +51,13 @@ typedef struct bsc_rule {
 	bool report;            /* false for "__" sub-rules: never in hits */
 	uint8_t fact;           /* BSC_R_EVAL: a bsc_fact_t */
 	uint16_t n_ops;         /* BSC_R_META: length of @ops */
+	/*
+	 * BSC_R_META: BSC_META_AND or BSC_META_OR when the expression is a
+	 * plain list of operands (each perhaps negated) joined by that one
+	 * operator; @ops then lists them cheapest first, a negated operand
+	 * as ~index (rules-parse.c flatten_meta).  0: @ops is RPN.
+	 */
+	int8_t flat;
 	uint32_t n_groups;      /* capture groups of @code (named ones included) */
 	const char *field;      /* header/dsn/original field name */
 	uint32_t field_key;     /* bsc_name_key() of @field */
