@@ -16,25 +16,30 @@
 
 #define PF_BITS 12
 #define PF_BUCKETS (1u << PF_BITS)
+#define PF_MAP_BITS 16
 #define PF_MIN_LIT 3
 
 /*
  * Each literal is looked for by one 3-byte "anchor" inside it, the one
  * made of the rarest letters: the text's common trigrams ("the", "ion",
  * "ed ") then rarely lead to a comparison.  A 65536-bit map of the
- * anchors' first two bytes (8 KB, in L1) turns most positions away before
- * any hashing.
+ * anchors' hashes (8 KB, in L1) turns most positions away before any
+ * bucket is read: with some 800 anchors, about one position in 80.  (A
+ * map of the anchors' first two bytes let one in ten through: " t", "er"
+ * begin many anchors.)  The bucket is the top bits of the same hash.
  */
 typedef struct pf_entry {
 	uint32_t rule;
 	uint32_t anchor;  /* the anchor's 3 bytes, little-endian */
+	uint32_t head;    /* the literal's first 3 bytes: many literals share an anchor */
 	uint16_t len;
 	uint16_t at;      /* where the anchor starts in the literal */
 	const char *lit;
 } pf_entry_t;
 
 struct bsc_prefilter {
-	uint64_t pairs[65536 / 64];     /* first two bytes of some anchor */
+	uint64_t map[(1u << PF_MAP_BITS) / 64]; /* hash() of some anchor */
+	unsigned char norm[256];        /* normalize()'s byte map */
 	uint32_t start[PF_BUCKETS + 1]; /* bucket b holds entry[start[b] .. start[b + 1]) */
 	pf_entry_t *entry;              /* one per literal of a rule */
 	uint32_t *always;               /* body rules without literals */
@@ -50,9 +55,15 @@ load3 (const unsigned char *p)
 }
 
 static unsigned
+hash (uint32_t w)
+{
+	return (w * 2654435761u) >> (32 - PF_MAP_BITS);
+}
+
+static unsigned
 bucket (uint32_t w)
 {
-	return (w * 2654435761u) >> (32 - PF_BITS);
+	return hash (w) >> (PF_MAP_BITS - PF_BITS);
 }
 
 /*
@@ -159,11 +170,14 @@ bsc_prefilter_new (const bsc_rule_t *rules, size_t n)
 			size_t len = strlen (l), k = anchor_of (l, len);
 			const unsigned char *a = (const unsigned char *) l + k;
 			uint32_t w = load3 (a);
-			pf->entry[fillpos[bucket (w)]++] = (pf_entry_t) { (uint32_t) i, w, (uint16_t) len,
-									(uint16_t) k, l };
-			pf->pairs[(a[0] | a[1] << 8) / 64] |= 1ull << ((a[0] | a[1] << 8) % 64);
+			pf->entry[fillpos[bucket (w)]++] = (pf_entry_t) {
+				(uint32_t) i, w, load3 ((const unsigned char *) l), (uint16_t) len, (uint16_t) k, l
+			};
+			pf->map[hash (w) / 64] |= 1ull << (hash (w) % 64);
 		}
 	}
+	for (unsigned c = 0; c < 256; c++)
+		pf->norm[c] = c == ' ' || (c >= '\t' && c <= '\r') ? ' ' : c >= 'A' && c <= 'Z' ? c + 32 : c;
 	return pf;
 }
 
@@ -178,32 +192,27 @@ bsc_prefilter_free (bsc_prefilter_t *pf)
 	free (pf);
 }
 
-static bool
-is_space (unsigned char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
 /*
  * The text as the literals are written (literal.c): ASCII lower-cased and
- * every run of white space (\s: space, TAB, LF, VT, FF, CR) one ' '.
- * *@odd is set where U+017F LONG S or U+212A KELVIN SIGN occur: they
- * match 's' and 'k' without case, which ASCII comparison would miss.
+ * every run of white space (\s: space, TAB, LF, VT, FF, CR) one ' ' (the
+ * byte map @norm does both).  *@odd is set where U+017F LONG S or U+212A
+ * KELVIN SIGN occur: they match 's' and 'k' without case, which ASCII
+ * comparison would miss.
  */
 static size_t
-normalize (const unsigned char *t, size_t len, unsigned char *out, bool *odd)
+normalize (const unsigned char *norm, const unsigned char *t, size_t len, unsigned char *out,
+	   bool *odd)
 {
 	size_t o = 0;
-	bool space = false;
+	unsigned space = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = t[i];
-		bool ws = is_space (c);
-		if (c >= 0x80 && ((c == 0xC5 && i + 1 < len && t[i + 1] == 0xBF) ||
+		unsigned c = t[i], n = norm[c], ws = n == ' ';
+		if (c >= 0xC5 && ((c == 0xC5 && i + 1 < len && t[i + 1] == 0xBF) ||
 				  (c == 0xE2 && i + 2 < len && t[i + 1] == 0x84 && t[i + 2] == 0xAA)))
 			*odd = true;
-		out[o] = ws ? ' ' : (c >= 'A' && c <= 'Z') ? (unsigned char) (c + 32) : c;
-		o += !(ws && space);
+		out[o] = (unsigned char) n;
+		o += 1 - (ws & space);
 		space = ws;
 	}
 	return o;
@@ -219,7 +228,7 @@ bsc_prefilter_scan (const bsc_prefilter_t *pf, bsc_str_t text, bsc_arena_t *aren
 
 	if (!t)
 		return false;
-	len = normalize ((const unsigned char *) text.ptr, text.len, t, &odd);
+	len = normalize (pf->norm, (const unsigned char *) text.ptr, text.len, t, &odd);
 	memset (t + len, 0, 3);
 	for (size_t k = 0; k < pf->n_always; k++)
 		cand[pf->always[k]] = 1;
@@ -229,15 +238,16 @@ bsc_prefilter_scan (const bsc_prefilter_t *pf, bsc_str_t text, bsc_arena_t *aren
 		return true;
 	}
 	for (size_t i = 0; i + PF_MIN_LIT <= len; i++) {
-		unsigned pair = t[i] | t[i + 1] << 8;
-		if (!(pf->pairs[pair / 64] & (1ull << (pair % 64))))
-			continue;
 		uint32_t w = load3 (t + i);
-		unsigned b = bucket (w);
+		unsigned h = hash (w);
+		if (!(pf->map[h / 64] & (1ull << (h % 64))))
+			continue;
+		unsigned b = h >> (PF_MAP_BITS - PF_BITS);
 		for (uint32_t e = pf->start[b]; e < pf->start[b + 1]; e++) {
 			const pf_entry_t *en = &pf->entry[e];
 			if (en->anchor == w && !cand[en->rule] && i >= en->at &&
-			    i - en->at + en->len <= len && !memcmp (t + i - en->at, en->lit, en->len))
+			    i - en->at + en->len <= len && load3 (t + i - en->at) == en->head &&
+			    !memcmp (t + i - en->at + 3, en->lit + 3, en->len - 3u))
 				cand[en->rule] = 1;
 		}
 	}
