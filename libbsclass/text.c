@@ -235,10 +235,13 @@ lc (int c)
 bool
 bsc_str_ieq (bsc_str_t s, const char *lit)
 {
-	size_t i;
+	size_t i = 0;
 
-	/* Most calls compare field names that differ at once: no strlen. */
-	for (i = 0; i < s.len; i++)
+	/* Most calls compare field names that differ at once (no strlen) or
+	 * that are spelt as the caller spells them (same bytes first). */
+	while (i < s.len && lit[i] && s.ptr[i] == lit[i])
+		i++;
+	for (; i < s.len; i++)
 		if (!lit[i] || lc ((unsigned char) s.ptr[i]) != lc ((unsigned char) lit[i]))
 			return false;
 	return !lit[i];
