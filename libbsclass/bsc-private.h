@@ -45,6 +45,9 @@ typedef struct bsc_str {
 
 /* Whether @len bytes of @s are valid UTF-8. */
 bool bsc_utf8_valid (const char *s, size_t len);
+/* Length of the leading run of [@p, @p + @len) that a JSON string holds as
+ * it is: ASCII from 0x20, without '"' and '\\'. */
+size_t bsc_json_plain_run (const unsigned char *p, size_t len);
 /*
  * A NUL-terminated UTF-8 copy of @s in @arena: valid UTF-8 is copied, other
  * bytes are read as Windows-1252 (a superset of ISO-8859-1, the likeliest

@@ -11,30 +11,38 @@
 
 typedef struct {
 	char *p;
-	size_t len, cap;
+	size_t len, cap; /* @cap keeps a byte for the final NUL */
 	bool failed;
 } buf_t;
+
+/* Room for @n more bytes; false (and the buffer marked failed) when out of memory. */
+static bool
+reserve (buf_t *b, size_t n)
+{
+	if (b->failed)
+		return false;
+	if (b->len + n + 1 <= b->cap)
+		return true;
+	size_t cap = b->cap ? b->cap : 2048;
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	char *np = realloc (b->p, cap);
+	if (!np) {
+		b->failed = true;
+		return false;
+	}
+	b->p = np;
+	b->cap = cap;
+	return true;
+}
 
 static void
 put (buf_t *b, const char *s, size_t n)
 {
-	if (b->failed)
+	if (!reserve (b, n))
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *np = realloc (b->p, cap);
-		if (!np) {
-			b->failed = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
 	memcpy (b->p + b->len, s, n);
 	b->len += n;
-	b->p[b->len] = '\0';
 }
 
 static void
@@ -48,52 +56,78 @@ puts_ (buf_t *b, const char *s)
 static void
 put_string (buf_t *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *) s;
-
 	if (!s) {
-		puts_ (b, "null");
+		put (b, "null", 4);
 		return;
 	}
-	put (b, "\"", 1);
-	while (*p) {
-		const unsigned char *run = p;
-		while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-			p++;
-		put (b, (const char *) run, (size_t) (p - run));
-		if (!*p)
+	const unsigned char *p = (const unsigned char *) s;
+	size_t n = strlen (s), i = 0;
+
+	if (!reserve (b, n + 2))
+		return;
+	b->p[b->len++] = '"';
+	while (i < n) {
+		size_t run = bsc_json_plain_run (p + i, n - i);
+		put (b, (const char *) p + i, run);
+		i += run;
+		if (i == n)
 			break;
-		if (*p == '"' || *p == '\\') {
-			char e[2] = { '\\', (char) *p++ };
+		if (p[i] == '"' || p[i] == '\\') {
+			char e[2] = { '\\', (char) p[i++] };
 			put (b, e, 2);
-		} else if (*p < 0x20) {
-			char e[8];
-			snprintf (e, sizeof (e), "\\u%04x", *p++);
-			puts_ (b, e);
+		} else if (p[i] < 0x20) {
+			static const char hex[] = "0123456789abcdef";
+			char e[6] = { '\\', 'u', '0', '0', hex[p[i] >> 4], hex[p[i] & 15] };
+			put (b, e, 6);
+			i++;
 		} else {
 			/* The length the lead byte announces; stop at the NUL. */
-			size_t n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2, k = 1;
-			while (k < n && (p[k] & 0xc0) == 0x80)
+			size_t len = p[i] >= 0xf0 ? 4 : p[i] >= 0xe0 ? 3 : 2, k = 1;
+			while (k < len && (p[i + k] & 0xc0) == 0x80)
 				k++;
-			if (k == n && bsc_utf8_valid ((const char *) p, n)) {
-				put (b, (const char *) p, n);
-				p += n;
+			if (k == len && bsc_utf8_valid ((const char *) p + i, len)) {
+				put (b, (const char *) p + i, len);
+				i += len;
 			} else {
-				puts_ (b, "\xef\xbf\xbd");
-				p++;
+				put (b, "\xef\xbf\xbd", 3);
+				i++;
 			}
 		}
 	}
 	put (b, "\"", 1);
 }
 
+/* ", "key": " (no comma before the first): keys are plain ASCII. */
 static void
 put_key (buf_t *b, const char *key, bool *first)
 {
-	if (!*first)
-		put (b, ", ", 2);
+	size_t n = strlen (key);
+
+	if (!reserve (b, n + 6))
+		return;
+	if (!*first) {
+		b->p[b->len++] = ',';
+		b->p[b->len++] = ' ';
+	}
 	*first = false;
-	put_string (b, key);
-	put (b, ": ", 2);
+	b->p[b->len++] = '"';
+	memcpy (b->p + b->len, key, n);
+	b->len += n;
+	memcpy (b->p + b->len, "\": ", 3);
+	b->len += 3;
+}
+
+/* The decimal digits of @v. */
+static void
+put_unsigned (buf_t *b, unsigned long long v)
+{
+	char d[24];
+	size_t n = sizeof (d);
+
+	do
+		d[--n] = (char) ('0' + v % 10);
+	while ((v /= 10) != 0);
+	put (b, d + n, sizeof (d) - n);
 }
 
 static void
@@ -104,17 +138,23 @@ put_number (buf_t *b, double v)
 
 	/* Scores and points are sums of rule points with few decimals: those
 	 * are written here as "%.10g" writes them (at most 9 significant
-	 * digits, no exponent), without snprintf's float formatting, which
-	 * was a tenth of the JSON's cost. */
+	 * digits, no exponent), without snprintf, which cost more than the
+	 * rest of the JSON together. */
 	if (v != 0.0 && m > -1e9 && m < 1e9 && m == (double) (long long) m) {
 		long long k = (long long) m;
 		unsigned long long a = (unsigned long long) (k < 0 ? -k : k);
-		int len = snprintf (n, sizeof (n), "%s%llu.%03llu", k < 0 ? "-" : "", a / 1000, a % 1000);
-		while (n[len - 1] == '0')
-			len--;
-		if (n[len - 1] == '.')
-			len--;
-		put (b, n, (size_t) len);
+		unsigned frac = (unsigned) (a % 1000);
+		if (k < 0)
+			put (b, "-", 1);
+		put_unsigned (b, a / 1000);
+		if (frac) {
+			char f[4] = { '.', (char) ('0' + frac / 100), (char) ('0' + frac / 10 % 10),
+				      (char) ('0' + frac % 10) };
+			size_t len = 4;
+			while (f[len - 1] == '0')
+				len--;
+			put (b, f, len);
+		}
 		return;
 	}
 	snprintf (n, sizeof (n), "%.10g", v);
@@ -255,10 +295,8 @@ bsc_result_to_json (const bsc_result_t *r, const char *file, long index, char **
 	if (file)
 		put_kv (&b, "file", file, &first);
 	if (index >= 0) {
-		char n[32];
 		put_key (&b, "index", &first);
-		snprintf (n, sizeof (n), "%ld", index);
-		puts_ (&b, n);
+		put_unsigned (&b, (unsigned long long) index);
 	}
 	put_kv (&b, "message_id", r->message_id, &first);
 	put_kv (&b, "kind", bsc_kind_name (r->kind), &first);
@@ -298,6 +336,7 @@ bsc_result_to_json (const bsc_result_t *r, const char *file, long index, char **
 		free (b.p);
 		return BSC_ENOMEM;
 	}
+	b.p[b.len] = '\0'; /* reserve() kept the byte */
 	*out = b.p;
 	return BSC_OK;
 }

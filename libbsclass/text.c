@@ -112,6 +112,24 @@ bytes_eq (uint64_t w, uint64_t pat)
 	return (x - ONES) & ~x & HIGHS;
 }
 
+size_t
+bsc_json_plain_run (const unsigned char *p, size_t len)
+{
+	size_t i = 0;
+
+	/* A word with no byte below 0x20, none from 0x80 up, no '"', no '\\'. */
+	while (SWAR && i + 8 <= len) {
+		uint64_t w = load8 (p + i);
+		if ((((w - ONES * 0x20) & ~w) | w | bytes_eq (w, ONES * '"') | bytes_eq (w, ONES * '\\')) &
+		    HIGHS)
+			break;
+		i += 8;
+	}
+	while (i < len && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+		i++;
+	return i;
+}
+
 /* Length of the leading run of printable ASCII (and TAB): the common case. */
 static size_t
 plain_ascii_run (const unsigned char *p, size_t len)
