@@ -136,6 +136,32 @@ reader_next (reader_t *r, piece_t *p)
 	}
 }
 
+/*
+ * From a line start: the complete lines up to the next one that could
+ * matter to the mbox split (one starting with 'F', '>' or an empty one),
+ * as one piece, so that the common lines of a message are copied in one
+ * go rather than line by line.  0 when there is none in the chunk.
+ */
+static int
+reader_plain_lines (reader_t *r, piece_t *p)
+{
+	const char *start = r->in->chunk + r->pos, *end = r->in->chunk + r->len, *q = start;
+
+	while (q < end && *q != 'F' && *q != '>' && *q != '\n' && *q != '\r') {
+		const char *nl = memchr (q, '\n', (size_t) (end - q));
+		if (!nl)
+			break;
+		q = nl + 1;
+	}
+	if (q == start)
+		return 0;
+	p->data = start;
+	p->len = (size_t) (q - start);
+	p->line_end = 1;
+	r->pos += p->len;
+	return 1;
+}
+
 /* ------------------------------------------------------------ the message */
 
 static void
@@ -369,7 +395,14 @@ read_mbox (reader_t *r, const char *file)
 	int in_from_line = 0;		/* skipping the rest of a long From_ line */
 	size_t blank = 0;		/* the previous line was empty: its length */
 
-	while (reader_next (r, &p)) {
+	for (;;) {
+		if (line_start && !in_from_line && index >= 0 && reader_plain_lines (r, &p)) {
+			msg_append (in, p.data, p.len);
+			blank = 0;
+			continue;
+		}
+		if (!reader_next (r, &p))
+			break;
 		if (line_start && starts_with_from (&p) &&
 		    (index < 0 || blank || looks_like_from_line (&p))) {
 			if (index >= 0) {
