@@ -233,6 +233,14 @@ static const eval_case_t eval_cases[] = {
 	  "meta M1 A && !B\nmeta M2 (A || B) && C\nmeta M3 !(A && C)\nmeta M4 B || !A\n"
 	  "meta M5 A && B || C\nmeta M6 A && (B || C)\nmeta M7 !!A\n",
 	  { .facts = F (BSC_F_DSN_REPORT) }, "A M1 M3 M7", NULL },
+	{ "flat meta lists over lazy sub-rules, negated operands (a)",
+	  "body __X /x/\nbody __Y /y/\nheader __S Subject =~ /s/\n"
+	  "meta F1 __X && __S\nmeta F2 __Y || !__X\nmeta F3 !__X && !__Y\nmeta F4 __Y || __S\n",
+	  { .headers = "Subject: s", .text = "x" }, "F1 F4", NULL },
+	{ "flat meta lists over lazy sub-rules, negated operands (b)",
+	  "body __X /x/\nbody __Y /y/\nheader __S Subject =~ /s/\n"
+	  "meta F1 __X && __S\nmeta F2 __Y || !__X\nmeta F3 !__X && !__Y\nmeta F4 __Y || __S\n",
+	  { .headers = "Subject: t", .text = "z" }, "F2 F3", NULL },
 	{ "meta rules run last, each after the metas it uses",
 	  "meta M1 M2 && X\nmeta M2 X || Y\nbody X /x/\nmeta M3 M1\nbody Y /y/\n",
 	  { .text = "xy" }, "X Y M2 M1 M3", "x|y|-|-|-" },
