@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -631,9 +632,21 @@ lint (const bsc_engine_t *engine)
  * every header a GObject, and GLib's global locks keep two threads from
  * scaling; research/PERF.md).  The parent goes on reading the inputs as
  * with -j 1; it numbers every record it owes (messages and error records
- * alike) and sends each message, length-prefixed, to a worker over a pipe.
- * A worker classifies it and sends back the finished record text and its
- * verdict; the parent writes records strictly in input order.
+ * alike) and hands each message to a worker.  A worker classifies it and
+ * sends back the finished record text and its verdict over a pipe; the
+ * parent writes records strictly in input order.
+ *
+ * Each worker has a ring of WORKER_MAX_BYTES shared with the parent
+ * (mapped before the fork; read-only in the worker).  The parent copies a
+ * message into it once and sends only a small task over the worker's
+ * pipe: number, file name, and where the message is in the ring; the
+ * worker classifies it where it lies.  Through a pipe every message would
+ * be copied three times (into a frame kept for re-dispatch, into the pipe,
+ * out of it), and the parent is one of the N + 1 processes sharing the
+ * CPUs.  A worker finishes its tasks in the order it was sent them, so the
+ * ring is a FIFO: a message's bytes are free again once its record is
+ * back.  A message that has no place in a ring (an empty one, or one
+ * larger than the ring) goes in the task itself, over the pipe.
  *
  * Memory stays bounded whatever the size of the input: a worker is sent at
  * most WORKER_MAX_TASKS messages or WORKER_MAX_BYTES bytes ahead (always at
@@ -643,11 +656,13 @@ lint (const bsc_engine_t *engine)
  * (non-blocking pipes and poll()), so neither side can wait on the other
  * for ever.
  *
- * A message stays in the parent until its record comes back.  When a
- * worker dies, the message it was working on (the oldest it was sent) gets
- * an error record "worker died: signal N"; the others it had been sent go
- * to the remaining workers.  Without workers left the run stops (exit 2)
- * after an error record for every message still owed.
+ * A message stays in the parent (in the ring, or in its task) until its
+ * record comes back.  When a worker dies, the message it was working on
+ * (the oldest it was sent) gets an error record "worker died: signal N";
+ * the others it had been sent go to the remaining workers, copied from the
+ * dead one's ring (which the parent keeps mapped) to theirs.  Without
+ * workers left the run stops (exit 2) after an error record for every
+ * message still owed.
  */
 
 #define WORKER_MAX_TASKS 64U
@@ -656,12 +671,18 @@ lint (const bsc_engine_t *engine)
 #define WORKER_BATCH_BYTES (64U * 1024)	/* ... unless it has nothing else to do */
 #define READ_BYTES (256U * 1024)
 #define RECORD_ERROR (-1)		/* a result that is an error record */
+#define DATA_FOLLOWS UINT64_MAX		/* task_head.data_off: not in the ring */
+#define NO_RING SIZE_MAX		/* task.off: the same; ring_place(): no room */
 
-/* Before each message on a worker's task pipe; file name (with its NUL) and data follow. */
+/*
+ * Before each task on a worker's pipe; the file name (with its NUL)
+ * follows, then the message when it is not in the worker's ring.
+ */
 typedef struct task_head {
 	uint64_t seq;
 	uint64_t file_len;
 	uint64_t data_len;
+	uint64_t data_off;	/* of the message in the ring, or DATA_FOLLOWS */
 	int64_t index;
 } task_head_t;
 
@@ -780,12 +801,13 @@ worker_record (const bsc_engine_t *engine, output_t *render, const task_head_t *
 }
 
 /*
- * A worker: reads messages from @in_fd until the parent closes it, sends
- * their records to @out_fd.  Returns its exit status.
+ * A worker: reads tasks from @in_fd until the parent closes it, classifies
+ * their messages (in @ring or in the task), sends their records to
+ * @out_fd.  Returns its exit status.
  */
 static int
-worker_main (const bsc_engine_t *engine, int in_fd, int out_fd, output_format_t format,
-	     int explain)
+worker_main (const bsc_engine_t *engine, const char *ring, int in_fd, int out_fd,
+	     output_format_t format, int explain)
 {
 	output_t *render = output_new_buffer (format, explain);
 	buf_t in = { 0 }, out = { 0 };
@@ -800,9 +822,13 @@ worker_main (const bsc_engine_t *engine, int in_fd, int out_fd, output_format_t 
 
 		if (avail >= sizeof h) {
 			memcpy (&h, in.data + in.pos, sizeof h);
-			if (h.file_len == 0 || h.file_len > SIZE_MAX / 4 || h.data_len > SIZE_MAX / 4)
+			if (h.file_len == 0 || h.file_len > SIZE_MAX / 4 || h.data_len > SIZE_MAX / 4 ||
+			    (h.data_off != DATA_FOLLOWS &&
+			     (h.data_off > WORKER_MAX_BYTES || h.data_len > WORKER_MAX_BYTES - h.data_off)))
 				goto done;	/* not from our parent */
-			need += (size_t) h.file_len + (size_t) h.data_len;
+			need += (size_t) h.file_len;
+			if (h.data_off == DATA_FOLLOWS)
+				need += (size_t) h.data_len;
 		}
 		if (avail < need) {
 			ssize_t n;
@@ -826,7 +852,8 @@ worker_main (const bsc_engine_t *engine, int in_fd, int out_fd, output_format_t 
 		}
 		{
 			const char *file = in.data + in.pos + sizeof h;
-			const char *data = file + h.file_len;
+			const char *data =
+				h.data_off == DATA_FOLLOWS ? file + h.file_len : ring + h.data_off;
 
 			if (file[h.file_len - 1] != '\0' ||
 			    worker_record (engine, render, &h, file, data, &out) < 0)
@@ -853,8 +880,11 @@ done:
 typedef struct task {
 	struct task *next;
 	uint64_t seq;
-	size_t len;		/* of frame */
-	char *frame;		/* task_head_t, file name, data */
+	const char *data;	/* the message: in its worker's ring, or in frame */
+	size_t len;		/* of data */
+	size_t off;		/* of data in the ring, or NO_RING when in frame */
+	size_t frame_len;
+	char frame[];		/* what goes on the pipe: task_head_t, file name[, data] */
 } task_t;
 
 typedef struct worker {
@@ -864,8 +894,12 @@ typedef struct worker {
 	task_t *unsent;		/* the first task not wholly written, or NULL */
 	size_t unsent_pos;	/* bytes of it written */
 	unsigned count;		/* tasks in head..tail */
-	size_t bytes;		/* and their bytes */
+	size_t bytes;		/* and their message bytes */
 	buf_t in;		/* records read */
+	char *ring;		/* WORKER_MAX_BYTES shared with the worker, or NULL */
+	size_t ring_head;	/* where the last message put in the ring ends */
+	size_t ring_tail;	/* where the last message freed ended */
+	size_t ring_live;	/* bytes of the messages in the ring */
 } worker_t;
 
 /* A record that came back before those ahead of it. */
@@ -994,22 +1028,55 @@ free_tasks (task_t *t)
 	while (t) {
 		task_t *next = t->next;
 
-		free (t->frame);
 		free (t);
 		t = next;
 	}
 }
 
-static int
-worker_accepts (const worker_t *w, size_t len)
+/*
+ * Where @len more bytes (0 < len) would start in @w's ring: an offset, or
+ * NO_RING when there is no room now.  The messages in the ring lie in the
+ * order they were sent, from ring_tail to ring_head: in one piece when
+ * ring_head > ring_tail, else wrapped, up to where the ring was left and
+ * on from 0.  After a wrap ring_tail may stop where the ring was left
+ * rather than at 0: that only hides room until the next message is freed.
+ */
+static size_t
+ring_place (const worker_t *w, size_t len)
 {
-	return w->pid > 0 &&
-	       (w->count == 0 || (w->count < WORKER_MAX_TASKS && w->bytes + len <= WORKER_MAX_BYTES));
+	size_t end_room = WORKER_MAX_BYTES - w->ring_head;
+
+	if (w->ring_live == 0)
+		return len <= WORKER_MAX_BYTES ? 0 : NO_RING;
+	if (w->ring_head > w->ring_tail) {
+		/* Back to 0 once the room there is twice what is in use, not
+		 * only at the end: the ring then touches a few times the bytes
+		 * in flight, not all its pages (in the RSS of both processes),
+		 * and the margin seldom leaves the wrapped ring too full for
+		 * the next message while its worker still has little to do. */
+		if (len <= w->ring_tail && (2 * w->ring_live <= w->ring_tail || len > end_room))
+			return 0;
+		return len <= end_room ? w->ring_head : NO_RING;
+	}
+	return len <= w->ring_tail - w->ring_head ? w->ring_head : NO_RING;
 }
 
-/* The least busy worker that takes @len more bytes, or NULL. */
+/*
+ * Whether @w takes @t now: always when it has nothing to do, else within
+ * its bounds and when the message, if it goes in the ring, has room there.
+ */
+static int
+worker_accepts (const worker_t *w, const task_t *t)
+{
+	return w->pid > 0 &&
+	       (w->count == 0 ||
+		(w->count < WORKER_MAX_TASKS && w->bytes + t->len <= WORKER_MAX_BYTES &&
+		 (t->off == NO_RING || ring_place (w, t->len) != NO_RING)));
+}
+
+/* The least busy worker that takes @t, or NULL. */
 static worker_t *
-pool_pick (pool_t *p, size_t len)
+pool_pick (pool_t *p, const task_t *t)
 {
 	worker_t *best = NULL;
 	int i;
@@ -1017,7 +1084,7 @@ pool_pick (pool_t *p, size_t len)
 	for (i = 0; i < p->n; i++) {
 		worker_t *w = &p->w[i];
 
-		if (worker_accepts (w, len) &&
+		if (worker_accepts (w, t) &&
 		    (!best || w->count < best->count ||
 		     (w->count == best->count && w->bytes < best->bytes)))
 			best = w;
@@ -1034,7 +1101,7 @@ worker_send (pool_t *p, worker_t *w)
 {
 	while (w->unsent) {
 		task_t *t = w->unsent;
-		ssize_t n = write (w->to_fd, t->frame + w->unsent_pos, t->len - w->unsent_pos);
+		ssize_t n = write (w->to_fd, t->frame + w->unsent_pos, t->frame_len - w->unsent_pos);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -1044,16 +1111,33 @@ worker_send (pool_t *p, worker_t *w)
 			return;
 		}
 		w->unsent_pos += (size_t) n;
-		if (w->unsent_pos == t->len) {
+		if (w->unsent_pos == t->frame_len) {
 			w->unsent = t->next;
 			w->unsent_pos = 0;
 		}
 	}
 }
 
+/*
+ * Gives @t to @w (which accepts it): copies its message into @w's ring
+ * (from the input, or from the ring of a worker that died) unless it
+ * travels in the task.
+ */
 static void
 worker_assign (pool_t *p, worker_t *w, task_t *t)
 {
+	if (t->off != NO_RING) {
+		task_head_t h;
+
+		t->off = ring_place (w, t->len);
+		memcpy (w->ring + t->off, t->data, t->len);
+		t->data = w->ring + t->off;
+		w->ring_head = t->off + t->len;
+		w->ring_live += t->len;
+		memcpy (&h, t->frame, sizeof h);
+		h.data_off = t->off;
+		memcpy (t->frame, &h, sizeof h);
+	}
 	t->next = NULL;
 	if (w->tail)
 		w->tail->next = t;
@@ -1075,7 +1159,7 @@ pool_assign_pending (pool_t *p)
 {
 	worker_t *w;
 
-	while (p->pending && (w = pool_pick (p, p->pending->len)) != NULL) {
+	while (p->pending && (w = pool_pick (p, p->pending)) != NULL) {
 		task_t *t = p->pending;
 
 		p->pending = t->next;
@@ -1129,7 +1213,14 @@ worker_parse (pool_t *p, worker_t *w)
 			w->tail = NULL;
 		w->count--;
 		w->bytes -= t->len;
-		free (t->frame);
+		if (t->off != NO_RING) {
+			/* Its bytes are free: the worker is done with the message. */
+			w->ring_live -= t->len;
+			if (w->ring_live)
+				w->ring_tail = t->off + t->len;
+			else
+				w->ring_head = w->ring_tail = 0;
+		}
 		free (t);
 	}
 }
@@ -1199,7 +1290,6 @@ worker_gone (pool_t *p, worker_t *w)
 		pool_warn (p, "%s while classifying %s #%lld", text, t->frame + sizeof h,
 			   (long long) h.index);
 		task_error (p, t, text);
-		free (t->frame);
 		free (t);
 	} else {
 		pool_warn (p, "%s", text);
@@ -1208,6 +1298,8 @@ worker_gone (pool_t *p, worker_t *w)
 	w->count = 0;
 	w->bytes = 0;
 	w->in.pos = w->in.len = 0;
+	/* Its ring is written no more (nobody picks a dead worker) and stays
+	 * mapped: the messages in @rest are read from it when sent again. */
 	pool_requeue (p, rest);
 	if (p->alive == 0) {
 		/* Nobody left to classify what is owed: error records, then stop. */
@@ -1216,7 +1308,6 @@ worker_gone (pool_t *p, worker_t *w)
 
 			p->pending = t->next;
 			task_error (p, t, "not classified: no worker left");
-			free (t->frame);
 			free (t);
 		}
 		if (p->stop == POOL_GO)
@@ -1287,44 +1378,56 @@ pool_pump (pool_t *p, int block)
 	}
 }
 
-/* Waits for room for one more record (and a worker for @len bytes when @len). */
+/* Waits for room for one more record (and a worker for @t unless NULL). */
 static int
-pool_wait (pool_t *p, size_t len)
+pool_wait (pool_t *p, const task_t *t)
 {
 	for (;;) {
 		if (p->stop)
 			return -1;
 		if (p->next_seq - p->write_seq < p->window &&
-		    (!len || (!p->pending && pool_pick (p, len))))
+		    (!t || (!p->pending && pool_pick (p, t))))
 			return 0;
 		pool_pump (p, 1);
 	}
 }
 
-/* A message read from the inputs: numbered and sent to a worker. */
+/*
+ * A message read from the inputs: numbered and sent to a worker.  @data
+ * is the reader's until we return: worker_assign() copies it to a ring in
+ * time, and a message that goes in no ring is copied into its task.
+ */
 static int
 pool_message (pool_t *p, const char *file, long index, const char *data, size_t len)
 {
 	size_t flen = strlen (file) + 1;
-	task_head_t h = { .file_len = flen, .data_len = len, .index = index };
-	task_t *t;
+	int in_task = len == 0 || len > WORKER_MAX_BYTES;
+	task_head_t h = { .file_len = flen, .data_len = len, .data_off = DATA_FOLLOWS,
+			  .index = index };
+	task_t *t = malloc (sizeof *t + sizeof h + flen + (in_task ? len : 0));
 
-	if (pool_wait (p, sizeof h + flen + len) < 0)
-		return 1;
-	t = malloc (sizeof *t);
-	if (t)
-		t->frame = malloc (sizeof h + flen + len);
-	if (!t || !t->frame) {
-		free (t);
+	if (!t) {
 		p->stop = POOL_NO_MEMORY;
 		return 1;
 	}
-	h.seq = t->seq = p->next_seq++;
-	t->len = sizeof h + flen + len;
-	memcpy (t->frame, &h, sizeof h);
+	t->len = len;
+	t->frame_len = sizeof h + flen + (in_task ? len : 0);
+	if (in_task) {
+		t->off = NO_RING;
+		t->data = t->frame + sizeof h + flen;
+		memcpy (t->frame + sizeof h + flen, data, len);
+	} else {
+		t->off = 0;	/* set by worker_assign() */
+		t->data = data;
+	}
 	memcpy (t->frame + sizeof h, file, flen);
-	memcpy (t->frame + sizeof h + flen, data, len);
-	worker_assign (p, pool_pick (p, t->len), t);
+	if (pool_wait (p, t) < 0) {
+		free (t);
+		return 1;
+	}
+	h.seq = t->seq = p->next_seq++;
+	memcpy (t->frame, &h, sizeof h);
+	worker_assign (p, pool_pick (p, t), t);
 	return p->stop != 0;
 }
 
@@ -1332,7 +1435,7 @@ pool_message (pool_t *p, const char *file, long index, const char *data, size_t 
 static int
 pool_error (pool_t *p, const char *file, long index, const char *text)
 {
-	if (pool_wait (p, 0) < 0)
+	if (pool_wait (p, NULL) < 0)
 		return 1;
 	pool_put_error (p, p->next_seq++, file, index, text);
 	return p->stop != 0;
@@ -1388,6 +1491,7 @@ pool_finish (pool_t *p, char *died, size_t size)
 		}
 		free_tasks (w->head);
 		free (w->in.data);
+		munmap (w->ring, WORKER_MAX_BYTES);
 	}
 	free_tasks (p->pending);
 	if (p->slots)
@@ -1451,32 +1555,47 @@ pool_start (run_t *run, const bsc_engine_t *engine, int jobs, output_format_t fo
 	fflush (stderr);
 	for (i = 0; i < jobs; i++) {
 		int task_pipe[2], result_pipe[2];
+		char *ring;
 		pid_t pid;
 
+		/* Pages are only touched as the ring is used (ring_place()). */
+		ring = mmap (NULL, WORKER_MAX_BYTES, PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (ring == MAP_FAILED) {
+			msg ("cannot start a worker: %s", strerror (errno));
+			goto fail;
+		}
 		if (pipe (task_pipe) < 0) {
 			msg ("cannot start a worker: %s", strerror (errno));
+			munmap (ring, WORKER_MAX_BYTES);
 			goto fail;
 		}
 		if (pipe (result_pipe) < 0) {
 			msg ("cannot start a worker: %s", strerror (errno));
 			close (task_pipe[0]);
 			close (task_pipe[1]);
+			munmap (ring, WORKER_MAX_BYTES);
 			goto fail;
 		}
 		pid = fork ();
 		if (pid == 0) {
-			/* The worker: only its own two pipe ends stay open. */
+			/* The worker: only its own two pipe ends and its own ring
+			 * stay; the ring read-only, so that a worker gone wrong
+			 * cannot spoil the messages the parent sends again. */
 			for (j = 0; j < i; j++) {
 				close (p->w[j].to_fd);
 				close (p->w[j].from_fd);
+				munmap (p->w[j].ring, WORKER_MAX_BYTES);
 			}
 			close (task_pipe[1]);
 			close (result_pipe[0]);
+			mprotect (ring, WORKER_MAX_BYTES, PROT_READ);
 			pool_free_copy (p);
-			*worker_exit = worker_main (engine, task_pipe[0], result_pipe[1], format,
-						    explain);
+			*worker_exit = worker_main (engine, ring, task_pipe[0], result_pipe[1],
+						    format, explain);
 			close (task_pipe[0]);
 			close (result_pipe[1]);
+			munmap (ring, WORKER_MAX_BYTES);
 			return NULL;
 		}
 		close (task_pipe[0]);
@@ -1485,6 +1604,7 @@ pool_start (run_t *run, const bsc_engine_t *engine, int jobs, output_format_t fo
 			msg ("cannot start a worker: %s", strerror (errno));
 			close (task_pipe[1]);
 			close (result_pipe[0]);
+			munmap (ring, WORKER_MAX_BYTES);
 			goto fail;
 		}
 		set_nonblocking (task_pipe[1]);
@@ -1492,6 +1612,7 @@ pool_start (run_t *run, const bsc_engine_t *engine, int jobs, output_format_t fo
 		p->w[i].pid = pid;
 		p->w[i].to_fd = task_pipe[1];
 		p->w[i].from_fd = result_pipe[0];
+		p->w[i].ring = ring;
 		p->n++;
 		p->alive++;
 	}
