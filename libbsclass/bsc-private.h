@@ -344,6 +344,8 @@ bool bsc_ruleset_run (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_are
 
 typedef struct bsc_ordinary bsc_ordinary_t;
 
+#define BSC_PINNED_CHARSETS 33
+
 struct bsc_engine {
 	bsc_ruleset_t *rules;
 	bsc_config_t *config;
@@ -352,6 +354,7 @@ struct bsc_engine {
 	bool explain; /* evaluate every rule (bsc_options_set_explain) */
 	void *parser_options; /* GMimeParserOptions *, owned */
 	bsc_ordinary_t *ordinary; /* the ordinary-mail pre-scan's word index, owned */
+	void *pinned[BSC_PINNED_CHARSETS]; /* iconv_t, never used (engine.c), owned */
 };
 
 /* ----------------------------------------------------------------- result */
