@@ -270,7 +270,9 @@ typedef struct bsc_engine bsc_engine_t;
 /**
  * bsc_engine_new: reads and compiles every rule file and copies the site
  * config.  This is the slow step; do it once.  The engine is immutable and
- * thread-safe: any number of threads may classify with it at once.
+ * thread-safe: any number of threads may classify with it at once.  It
+ * also holds iconv converters from common mail charsets open (never used)
+ * so that the C library keeps their modules loaded between messages.
  * @options: (optional) NULL means the defaults.  Not kept: free it when you like.
  * @out: receives the new engine (free with bsc_engine_free()).
  * @err: (optional) file, line and reason when a rule file is refused.
