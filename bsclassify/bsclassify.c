@@ -1527,6 +1527,15 @@ pool_free_copy (pool_t *p)
  * returns NULL too, once the worker is done, with its exit status in
  * *@worker_exit: the caller unwinds and exits with it.
  */
+/* Closes both ends of a pipe that pipe() may not have made (-1). */
+static void
+close_pair (int fd[2])
+{
+	for (int k = 0; k < 2; k++)
+		if (fd[k] >= 0)
+			close (fd[k]);
+}
+
 static pool_t *
 pool_start (run_t *run, const bsc_engine_t *engine, int jobs, output_format_t format,
 	    int explain, int *worker_exit)
@@ -1554,30 +1563,21 @@ pool_start (run_t *run, const bsc_engine_t *engine, int jobs, output_format_t fo
 	fflush (stdout);
 	fflush (stderr);
 	for (i = 0; i < jobs; i++) {
-		int task_pipe[2], result_pipe[2];
-		char *ring;
-		pid_t pid;
-
+		int task_pipe[2] = { -1, -1 }, result_pipe[2] = { -1, -1 };
+		pid_t pid = -1;
 		/* Pages are only touched as the ring is used (ring_place()). */
-		ring = mmap (NULL, WORKER_MAX_BYTES, PROT_READ | PROT_WRITE,
-			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		if (ring == MAP_FAILED) {
+		char *ring = mmap (NULL, WORKER_MAX_BYTES, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (ring == MAP_FAILED || pipe (task_pipe) < 0 || pipe (result_pipe) < 0 ||
+		    (pid = fork ()) < 0) {
 			msg ("cannot start a worker: %s", strerror (errno));
+			close_pair (task_pipe);
+			close_pair (result_pipe);
+			if (ring != MAP_FAILED)
+				munmap (ring, WORKER_MAX_BYTES);
 			goto fail;
 		}
-		if (pipe (task_pipe) < 0) {
-			msg ("cannot start a worker: %s", strerror (errno));
-			munmap (ring, WORKER_MAX_BYTES);
-			goto fail;
-		}
-		if (pipe (result_pipe) < 0) {
-			msg ("cannot start a worker: %s", strerror (errno));
-			close (task_pipe[0]);
-			close (task_pipe[1]);
-			munmap (ring, WORKER_MAX_BYTES);
-			goto fail;
-		}
-		pid = fork ();
 		if (pid == 0) {
 			/* The worker: only its own two pipe ends and its own ring
 			 * stay; the ring read-only, so that a worker gone wrong
@@ -1600,13 +1600,6 @@ pool_start (run_t *run, const bsc_engine_t *engine, int jobs, output_format_t fo
 		}
 		close (task_pipe[0]);
 		close (result_pipe[1]);
-		if (pid < 0) {
-			msg ("cannot start a worker: %s", strerror (errno));
-			close (task_pipe[1]);
-			close (result_pipe[0]);
-			munmap (ring, WORKER_MAX_BYTES);
-			goto fail;
-		}
 		set_nonblocking (task_pipe[1]);
 		set_nonblocking (result_pipe[0]);
 		p->w[i].pid = pid;

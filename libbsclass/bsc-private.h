@@ -438,7 +438,6 @@ char *bsc_header_decode (bsc_arena_t *arena, bsc_str_t raw);
 
 /* ---------------------------------------------------------------- classify */
 
-/* Per-message working state shared by walk.c and classify.c. */
 /*
  * Header blocks of embedded messages that the pre-scan kept from GMime
  * (prescan.c): the message's part reaches GMime as a leaf of type
@@ -458,6 +457,7 @@ typedef struct bsc_blocks {
 } bsc_blocks_t;
 #define BSC_BLOCK_TYPE "x-bsclass-block"
 
+/* Per-message working state shared by walk.c and classify.c. */
 typedef struct bsc_work {
 	const bsc_engine_t *engine;
 	bsc_result_t *r;

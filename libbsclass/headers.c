@@ -15,13 +15,6 @@
 
 #include "bsc-private.h"
 
-/* The end of the line starting at @p (at its CR or LF, or @end). */
-static const char *
-line_end (const char *p, const char *end)
-{
-	return bsc_find_eol (p, end);
-}
-
 /* Past the line break at @p (CRLF, LF or a lone CR). */
 static const char *
 skip_eol (const char *p, const char *end)
@@ -97,7 +90,7 @@ bsc_fields_parse (bsc_arena_t *arena, const char *p, const char *end, size_t max
 		  size_t max_value, bsc_fields_t *out)
 {
 	while (p < end) {
-		const char *eol = line_end (p, end), *colon = NULL;
+		const char *eol = bsc_find_eol (p, end), *colon = NULL;
 		size_t nlen;
 
 		if (blank_line (p, eol)) /* the empty line that ends the block */
@@ -110,8 +103,8 @@ bsc_fields_parse (bsc_arena_t *arena, const char *p, const char *end, size_t max
 			continue;
 		}
 		const char *vstart = colon + 1, *q = skip_eol (eol, end);
-		while (q < end && (*q == ' ' || *q == '\t') && !blank_line (q, line_end (q, end))) {
-			eol = line_end (q, end);
+		while (q < end && (*q == ' ' || *q == '\t') && !blank_line (q, bsc_find_eol (q, end))) {
+			eol = bsc_find_eol (q, end);
 			q = skip_eol (eol, end);
 		}
 		if (out->n >= max_fields) {
