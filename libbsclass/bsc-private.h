@@ -346,6 +346,10 @@ typedef struct bsc_ordinary bsc_ordinary_t;
 
 #define BSC_PINNED_CHARSETS 33
 
+/* The kept header blocks' MIME subtype: this prefix and 16 random hex digits (bsc_blocks_t). */
+#define BSC_BLOCK_TYPE_PREFIX "x-bsclass-block-"
+#define BSC_BLOCK_TYPE_SIZE (sizeof (BSC_BLOCK_TYPE_PREFIX) + 16) /* + 16 hex digits, NUL */
+
 struct bsc_engine {
 	bsc_ruleset_t *rules;
 	bsc_config_t *config;
@@ -355,6 +359,7 @@ struct bsc_engine {
 	void *parser_options; /* GMimeParserOptions *, owned */
 	bsc_ordinary_t *ordinary; /* the ordinary-mail pre-scan's word index, owned */
 	void *pinned[BSC_PINNED_CHARSETS]; /* iconv_t, never used (engine.c), owned */
+	char block_type[BSC_BLOCK_TYPE_SIZE]; /* the kept blocks' MIME subtype (bsc_blocks_t) */
 };
 
 /* ----------------------------------------------------------------- result */
@@ -441,10 +446,15 @@ char *bsc_header_decode (bsc_arena_t *arena, bsc_str_t raw);
 /*
  * Header blocks of embedded messages that the pre-scan kept from GMime
  * (prescan.c): the message's part reaches GMime as a leaf of type
- * "text/" BSC_BLOCK_TYPE with the block's index here as its parameter "n".
+ * "text/" @type with the block's index here as its parameter "n".
  * Each block is a copy in the result's arena, its empty last line
  * included, with its fields as bsc_block_split() found them (views into
  * the copy).
+ *
+ * @type is the engine's block_type: a subtype drawn at random when the
+ * engine is built, so that a part of that type in the mail itself (which
+ * would make the walk take a kept block as the original at a place the
+ * sender chose) cannot be written without guessing 64 random bits.
  */
 typedef struct bsc_block {
 	bsc_str_t text;
@@ -454,8 +464,8 @@ typedef struct bsc_block {
 typedef struct bsc_blocks {
 	bsc_block_t *v;
 	size_t n, cap;
+	const char *type; /* the engine's block_type */
 } bsc_blocks_t;
-#define BSC_BLOCK_TYPE "x-bsclass-block"
 
 /* Per-message working state shared by walk.c and classify.c. */
 typedef struct bsc_work {

@@ -454,7 +454,7 @@ bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_resu
 	 * nesting, content bytes). */
 	size_t trimmed_len;
 	bool nomem;
-	bsc_blocks_t blocks = { 0 };
+	bsc_blocks_t blocks = { .type = engine->block_type };
 	char *trimmed = bsc_prescan (data, len, engine->limits, r, &blocks, &trimmed_len, &nomem);
 	if (nomem) {
 		free (copy);

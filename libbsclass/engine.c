@@ -5,8 +5,13 @@
 
 #include <iconv.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <gmime/gmime.h>
 
@@ -51,6 +56,31 @@ bsc_gmime_init_once (void)
 	pthread_once (&gmime_once, gmime_init);
 }
 
+/*
+ * The subtype of the leaves that stand for kept header blocks (bsc_blocks_t):
+ * BSC_BLOCK_TYPE_PREFIX and 64 bits a sender cannot predict.  Their
+ * secrecy is all that matters, not their quality: when the kernel has no
+ * random bytes to give, the time, the process and where this engine lies
+ * (ASLR) are mixed instead (splitmix64's finaliser).
+ */
+static void
+draw_block_type (bsc_engine_t *e)
+{
+	uint64_t x;
+
+	if (getrandom (&x, sizeof (x), GRND_NONBLOCK) != (ssize_t) sizeof (x)) {
+		struct timespec ts;
+		clock_gettime (CLOCK_MONOTONIC, &ts);
+		x = (uint64_t) ts.tv_nsec ^ ((uint64_t) ts.tv_sec << 32) ^ (uint64_t) getpid () ^
+		    (uint64_t) (uintptr_t) e;
+		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+		x ^= x >> 31;
+	}
+	snprintf (e->block_type, sizeof (e->block_type), BSC_BLOCK_TYPE_PREFIX "%016llx",
+		  (unsigned long long) x);
+}
+
 bsc_status_t
 bsc_engine_new (const bsc_options_t *options, bsc_engine_t **out, bsc_error_t *err)
 {
@@ -72,6 +102,7 @@ bsc_engine_new (const bsc_options_t *options, bsc_engine_t **out, bsc_error_t *e
 	memcpy (e->limits, options->limits, sizeof (e->limits));
 	e->now = options->now;
 	e->explain = options->explain;
+	draw_block_type (e);
 	e->config = options->config ? bsc_config_copy (options->config) : bsc_config_new ();
 	if (!e->config || !(e->rules = bsc_ruleset_new ()) || !(e->ordinary = bsc_ordinary_new ()))
 		goto done;

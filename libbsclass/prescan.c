@@ -606,7 +606,7 @@ skip_body (scan_t *s, const char **pp)
  * The header block [start, blank] of an embedded message is all the walk
  * reads of it (walk.c): when it is plain (bsc_block_split()) and its part
  * has a Content-Type value at @ct that is still to be copied, the block is
- * kept aside and the part becomes a leaf of type text/BSC_BLOCK_TYPE whose
+ * kept aside and the part becomes a leaf of type text/<kept->type> whose
  * parameter "n" names the block; the caller then drops the embedded
  * message.  GMime builds no message, header list and body part for it.
  * False when the part stays as it is.
@@ -617,9 +617,9 @@ keep_block (scan_t *s, const char *start, const char *blank, const char *ct, con
 	bsc_arena_t *a = &s->r->arena;
 	bsc_fields_t f = { 0 };
 	const char *after = line_end (blank, s->end);
-	char type[64];
+	char type[BSC_BLOCK_TYPE_SIZE + 32];
 
-	if (!s->kept || !ct || ct < s->keep || bsc_block_split (a, start, after, &f) != blank)
+	if (!s->kept || !s->kept->type || !ct || ct < s->keep || bsc_block_split (a, start, after, &f) != blank)
 		return false;
 	bsc_block_t *v = bsc_arena_grow (a, s->kept->v, sizeof (*v), &s->kept->cap, s->kept->n + 1);
 	char *copy = v ? bsc_arena_strndup (a, start, (size_t) (after - start)) : NULL;
@@ -632,7 +632,7 @@ keep_block (scan_t *s, const char *start, const char *blank, const char *ct, con
 	}
 	s->kept->v = v;
 	v[s->kept->n] = (bsc_block_t) { { copy, (size_t) (after - start) }, f };
-	snprintf (type, sizeof (type), " text/" BSC_BLOCK_TYPE "; n=%zu", s->kept->n++);
+	snprintf (type, sizeof (type), " text/%s; n=%zu", s->kept->type, s->kept->n++);
 	cut (s, ct, ct_end);
 	insert (s, ct_end, type);
 	return true;

@@ -528,7 +528,7 @@ leaf (bsc_work_t *w, GMimePart *part)
 			bsc_dsn_parse (w->r, ba.ptr, ba.len, w->engine->limits, &w->dsn);
 			free (tmp);
 		}
-	} else if (type_is (ct, "text", BSC_BLOCK_TYPE)) {
+	} else if (w->blocks && type_is (ct, "text", w->blocks->type)) {
 		kept_original (w, ct);
 	} else if (type_is (ct, "message", "feedback-report")) {
 		w->r->facts |= 1ull << BSC_F_ARF_REPORT;

@@ -18,21 +18,26 @@
 
 static bsc_engine_t *engine;
 
-static int
-setup (void **state)
+/* An engine with the shipped rules ($BSC_RULES, else ./rules), or NULL. */
+static bsc_engine_t *
+shipped_engine (void)
 {
 	bsc_options_t *o = bsc_options_new ();
 	const char *rules = getenv ("BSC_RULES");
+	bsc_engine_t *e = NULL;
 	bsc_error_t err;
 
 	bsc_options_set_rules_dir (o, rules ? rules : "rules");
-	if (bsc_engine_new (o, &engine, &err) != BSC_OK) {
+	if (bsc_engine_new (o, &e, &err) != BSC_OK)
 		print_error ("engine: %s:%d:%d: %s\n", err.source, err.line, err.column, err.text);
-		bsc_options_free (o);
-		return -1;
-	}
 	bsc_options_free (o);
-	return 0;
+	return e;
+}
+
+static int
+setup (void **state)
+{
+	return (engine = shipped_engine ()) ? 0 : -1;
 }
 
 static int
@@ -402,7 +407,7 @@ test_prescan_embedded (void **state)
 	free (cut);
 	/* With a place to keep it, the block goes there and GMime gets a
 	 * leaf naming it instead of the message. */
-	bsc_blocks_t kept = { 0 };
+	bsc_blocks_t kept = { .type = engine->block_type };
 	cut = bsc_prescan (full, strlen (full), engine->limits, r, &kept, &len, &nomem);
 	assert_non_null (cut);
 	assert_int_equal (kept.n, 1);
@@ -410,8 +415,10 @@ test_prescan_embedded (void **state)
 	assert_int_equal (kept.v[0].text.len, strlen (fields) + strlen (ct));
 	assert_memory_equal (kept.v[0].text.ptr, fields, strlen (fields));
 	assert_memory_equal (kept.v[0].text.ptr + strlen (fields), ct, strlen (ct));
-	char *gm = strndup (cut, len);
-	assert_non_null (strstr (gm, "--B\nContent-Type: text/" BSC_BLOCK_TYPE "; n=0\n\n--B--\n"));
+	char *gm = strndup (cut, len), *leaf = NULL;
+	assert_true (asprintf (&leaf, "--B\nContent-Type: text/%s; n=0\n\n--B--\n", engine->block_type) > 0);
+	assert_non_null (strstr (gm, leaf));
+	free (leaf);
 	assert_null (strstr (gm, "orig-42"));
 	free (gm);
 	free (cut);
@@ -435,7 +442,7 @@ test_prescan_embedded (void **state)
 	/* A block that is not plain goes to GMime whole (its first field is
 	 * read); a leaf of the pre-scan's type in the mail itself names no
 	 * kept block and is no original. */
-	char *forged = concat (DSN_HEAD, "--B\nContent-Type: text/" BSC_BLOCK_TYPE "; n=0\n\nx\n",
+	char *forged = concat (DSN_HEAD, "--B\nContent-Type: text/x-bsclass-block; n=0\n\nx\n",
 			       "--B\nContent-Type: message/rfc822\n\nX-First: 1\nnot a field line\n",
 			       orig_headers);
 	char *tail = concat (forged, "x\n--B--\n", "", "");
@@ -444,6 +451,31 @@ test_prescan_embedded (void **state)
 	bsc_result_free (a);
 	free (forged);
 	free (tail);
+	/* Nor when the pre-scan did keep a block: a forged leaf before the
+	 * first original (here text/rfc822-headers) must not make the kept
+	 * block, which comes after it, the original.  The sender may write
+	 * any subtype but the engine's, drawn at random. */
+	bsc_engine_t *other = shipped_engine ();
+	assert_non_null (other);
+	assert_string_not_equal (other->block_type, engine->block_type);
+	assert_int_equal (strncmp (engine->block_type, BSC_BLOCK_TYPE_PREFIX,
+				   strlen (BSC_BLOCK_TYPE_PREFIX)), 0);
+	const char *guesses[] = { "x-bsclass-block", BSC_BLOCK_TYPE_PREFIX "0000000000000000",
+				  other->block_type };
+	for (size_t i = 0; i < sizeof (guesses) / sizeof (guesses[0]); i++) {
+		char *lead = NULL;
+		assert_true (asprintf (&lead, "%s--B\nContent-Type: text/%s; n=0\n\nx\n"
+					      "--B\nContent-Type: text/rfc822-headers\n\n"
+					      "Message-ID: <first@example.com>\n\n",
+				       DSN_HEAD, guesses[i]) > 0);
+		forged = concat (lead, "--B\nContent-Type: message/rfc822\n\n", orig_headers, "x\n--B--\n");
+		a = classify (forged);
+		assert_string_equal (bsc_result_original (a, BSC_ORIG_MESSAGE_ID), "<first@example.com>");
+		bsc_result_free (a);
+		free (forged);
+		free (lead);
+	}
+	bsc_engine_free (other);
 	free (fields);
 	free (head);
 	free (full);
