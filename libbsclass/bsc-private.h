@@ -298,9 +298,10 @@ typedef struct bsc_rule_run {
  * quoting the original ("--- Below this line is a copy of the message.").
  * Returns the index of the rule whose match starts earliest in @text
  * (ties: the earlier rule), or SIZE_MAX when none matched; *@at and *@end
- * receive the match's start and end offsets.  With @arena and @run (may
- * be NULL) the prefilter skips split rules whose literal is absent and its
- * answer is kept in @run for the passes of bsc_ruleset_run().
+ * receive the match's start and end offsets.  A PCRE2 limit a split rule
+ * hits is noted in @run (may be NULL); with @arena too, the prefilter
+ * skips split rules whose literal is absent and its answer is kept in @run
+ * for the passes of bsc_ruleset_run().
  */
 size_t bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, bsc_arena_t *arena,
 			  bsc_rule_run_t *run, size_t *at, size_t *end);

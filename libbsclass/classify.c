@@ -251,7 +251,8 @@ bsc_classify_finish (bsc_work_t *w)
 	size_t at = text.len, end = text.len;
 	/* The prefilter is not worth a pass over the whole text for the few
 	 * split rules: it runs on the report region, for the other rules. */
-	size_t split = bsc_ruleset_split (w->engine->rules, text, NULL, NULL, &at, &end);
+	bsc_rule_run_t run = { 0 }; /* without an arena: the split notes its limits here, no more */
+	size_t split = bsc_ruleset_split (w->engine->rules, text, NULL, &run, &at, &end);
 	if (split != SIZE_MAX && !r->has_original)
 		bsc_original_from_quoted (w, text.ptr + end, text.len - end);
 
@@ -269,7 +270,6 @@ bsc_classify_finish (bsc_work_t *w)
 	};
 	bsc_xrcpts_t x = { .max = w->engine->limits[BSC_LIMIT_RECIPIENTS] };
 	const bsc_ruleset_t *rules = w->engine->rules;
-	bsc_rule_run_t run = { 0 };
 	if (!bsc_ruleset_run (rules, &facts, &r->arena, &run,
 			      w->engine->explain ? BSC_PASS_ALL : BSC_PASS_VERDICT, &r->hits, &x))
 		return BSC_ENOMEM;

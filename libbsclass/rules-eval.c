@@ -104,12 +104,18 @@ field_text (eval_ctx_t *c, const bsc_fields_t *f, bsc_field_cache_t *fc, bool de
 	return true;
 }
 
-/* A match error other than "no match" is a limit (hostile text): noted, read as no match. */
+/* A match error other than "no match" is a limit (hostile text): noted in @run, read as no match. */
+static void
+run_note_limit (bsc_rule_run_t *run, int rc)
+{
+	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH && rc != PCRE2_ERROR_PARTIAL && run)
+		run->limit |= rc == PCRE2_ERROR_MATCHLIMIT ? 1 : 2;
+}
+
 static void
 note_limit (eval_ctx_t *c, int rc)
 {
-	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH && rc != PCRE2_ERROR_PARTIAL && c->run)
-		c->run->limit |= rc == PCRE2_ERROR_MATCHLIMIT ? 1 : 2;
+	run_note_limit (c->run, rc);
 }
 
 /*
@@ -616,12 +622,13 @@ bsc_ruleset_run (const bsc_ruleset_t *rs, const bsc_facts_t *facts, bsc_arena_t 
  * matches at that place, each alternative being the group that follows
  * the previous rule's groups.  An alternative's match is the one its rule
  * would find: same pattern, same start, same backtracking order.  False
- * when it cannot tell (no union, a PCRE2 limit): then every rule runs on
- * its own.  Else *@best is the rule, or SIZE_MAX when none matches.
+ * when it cannot tell (no union, a PCRE2 limit, noted in @run): then every
+ * rule runs on its own.  Else *@best is the rule, or SIZE_MAX when none
+ * matches.
  */
 static bool
 split_by_union (const bsc_ruleset_t *rs, const char *subject, size_t len, pcre2_match_data *md,
-		size_t *best, size_t *at, size_t *end)
+		bsc_rule_run_t *run, size_t *best, size_t *at, size_t *end)
 {
 	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer (md);
 	int rc;
@@ -631,6 +638,7 @@ split_by_union (const bsc_ruleset_t *rs, const char *subject, size_t len, pcre2_
 	rc = pcre2_match (rs->split_union, (PCRE2_SPTR) subject, len, 0, 0, md, rs->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return true; /* *@best stays SIZE_MAX */
+	run_note_limit (run, rc);
 	for (size_t k = 0, g = 1; rc > 0 && k < rs->n_splits && g < (size_t) rc; k++) {
 		if (ov[2 * g] != PCRE2_UNSET) {
 			*best = rs->splits[k];
@@ -666,14 +674,17 @@ bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, bsc_arena_t *arena, 
 	if (rs && rs->compiled && rs->n_splits &&
 	    (md = rs->split_union ? pcre2_match_data_create_from_pattern (rs->split_union, NULL)
 				  : pcre2_match_data_create (1, NULL))) {
-		if (!split_by_union (rs, subject, text.len, md, &best, &best_at, &best_end))
+		if (!split_by_union (rs, subject, text.len, md, run, &best, &best_at, &best_end))
 			for (size_t k = 0; k < rs->n_splits && best_at > 0; k++) {
 				const bsc_rule_t *r = &rs->rules[rs->splits[k]];
 				const PCRE2_SIZE *ov;
 				if (cand && !cand[rs->splits[k]])
 					continue; /* its literal is not in the text */
-				if (run_regex (rs, r, subject, text.len, 0, 0, md) < 0)
+				int rc = run_regex (rs, r, subject, text.len, 0, 0, md);
+				if (rc < 0) {
+					run_note_limit (run, rc);
 					continue;
+				}
 				ov = pcre2_get_ovector_pointer (md);
 				if (best != SIZE_MAX && ov[0] >= best_at)
 					continue;

@@ -524,38 +524,39 @@ typedef struct split_case {
 	const char *text;
 	const char *rule; /* the expected rule's name; NULL: none */
 	size_t at, end;   /* expected offsets (for none: the text length) */
+	unsigned limit;   /* the PCRE2 limits noted (bsc_rule_run_t.limit) */
 } split_case_t;
 
 static const split_case_t split_cases[] = {
 	{ "the earliest match wins, whatever the rule order",
 	  "split LATE /copy of the message/\nsplit EARLY /^-+ Original message -+$/m\n",
-	  "Sorry.\n----- Original message -----\nBelow is a copy of the message.\n", "EARLY", 7, 35 },
+	  "Sorry.\n----- Original message -----\nBelow is a copy of the message.\n", "EARLY", 7, 35, 0 },
 	{ "ties go to the earlier rule",
-	  "split LONG /Original/\nsplit SHORT /Orig/\n", "xx Original", "LONG", 3, 11 },
+	  "split LONG /Original/\nsplit SHORT /Orig/\n", "xx Original", "LONG", 3, 11, 0 },
 	{ "ties go to the earlier rule, other order",
-	  "split SHORT /Orig/\nsplit LONG /Original/\n", "xx Original", "SHORT", 3, 7 },
+	  "split SHORT /Orig/\nsplit LONG /Original/\n", "xx Original", "SHORT", 3, 7, 0 },
 	{ "each rule's first match counts",
-	  "split A /b/\nsplit B /a/\n", "xbxa b a", "A", 1, 2 },
+	  "split A /b/\nsplit B /a/\n", "xbxa b a", "A", 1, 2, 0 },
 	{ "a match at the start ends the search",
-	  "split A /^x/\nsplit B /^/\n", "xyz", "A", 0, 1 },
+	  "split A /^x/\nsplit B /^/\n", "xyz", "A", 0, 1, 0 },
 	{ "an empty match is a split",
-	  "split A /(?=^--$)/m\n", "ab\n--\n", "A", 3, 3 },
-	{ "no match", "split A /zzz/\nsplit B /yyy/\n", "abc", NULL, 3, 3 },
-	{ "empty text", "split A /x/\n", NULL, NULL, 0, 0 },
-	{ "no split rules", "body A /a/\n", "abc", NULL, 3, 3 },
+	  "split A /(?=^--$)/m\n", "ab\n--\n", "A", 3, 3, 0 },
+	{ "no match", "split A /zzz/\nsplit B /yyy/\n", "abc", NULL, 3, 3, 0 },
+	{ "empty text", "split A /x/\n", NULL, NULL, 0, 0, 0 },
+	{ "no split rules", "body A /a/\n", "abc", NULL, 3, 3, 0 },
 	{ "offsets in bytes, UTF-8 text",
 	  "split A /^Urspr\xc3\xbcngliche Nachricht/m\n",
-	  "\xc3\xa9t\xc3\xa9\nUrspr\xc3\xbcngliche Nachricht\n", "A", 6, 30 },
+	  "\xc3\xa9t\xc3\xa9\nUrspr\xc3\xbcngliche Nachricht\n", "A", 6, 30, 0 },
 	{ "the index is the rule's slot among all rules",
-	  "body X /x/\neval E dsn_report()\nmeta M X\nsplit A /a/\nsplit B /b/\n", "ba", "B", 0, 1 },
+	  "body X /x/\neval E dsn_report()\nmeta M X\nsplit A /a/\nsplit B /b/\n", "ba", "B", 0, 1, 0 },
 	{ "a split rule redefined as a body rule no longer splits",
-	  "split A /a/\nsplit B /b/\nbody A /a/\n", "ab", "B", 1, 2 },
+	  "split A /a/\nsplit B /b/\nbody A /a/\n", "ab", "B", 1, 2, 0 },
 	{ "a body rule redefined as a split rule splits",
-	  "body A /a/\nsplit B /b/\nsplit A /a/\n", "ab", "A", 0, 1 },
+	  "body A /a/\nsplit B /b/\nsplit A /a/\n", "ab", "A", 0, 1, 0 },
 	{ "numbered groups are allowed",
-	  "split A /^(-{2,}) ?(Original|Forwarded)/m\n", "x\n-- Original", "A", 2, 13 },
-	{ "a match limit is no match",
-	  "split SLOW /^(a+)+$/\nsplit FAST /b/\n", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaab", "FAST", 29, 30 },
+	  "split A /^(-{2,}) ?(Original|Forwarded)/m\n", "x\n-- Original", "A", 2, 13, 0 },
+	{ "a match limit is no match, and noted",
+	  "split SLOW /^(a+)+$/\nsplit FAST /b/\n", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaab", "FAST", 29, 30, 1 },
 };
 
 static void
@@ -571,7 +572,9 @@ test_split_case (void **state)
 
 	if (!rs)
 		fail_msg ("rules refused: %s:%d:%d: %s", err.source, err.line, err.column, err.text);
-	i = bsc_ruleset_split (rs, text, NULL, NULL, &at, &end);
+	bsc_rule_run_t run = { 0 };
+	i = bsc_ruleset_split (rs, text, NULL, &run, &at, &end);
+	assert_int_equal (run.limit, c->limit);
 	if (!c->rule) {
 		assert_true (i == SIZE_MAX);
 	} else {
