@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +16,25 @@ typedef struct {
 	bool failed;
 } buf_t;
 
-/* Room for @n more bytes; false (and the buffer marked failed) when out of memory. */
-static bool
+/* Most records fit: one allocation, no copy on the way. */
+#define FIRST_CAP 4096
+
+/* Room for @n more bytes, growing the buffer (grow()); false (and the
+ * buffer marked failed) when out of memory. */
+static bool grow (buf_t *b, size_t n);
+
+static inline bool
 reserve (buf_t *b, size_t n)
+{
+	return b->len + n + 1 <= b->cap || grow (b, n);
+}
+
+static bool
+grow (buf_t *b, size_t n)
 {
 	if (b->failed)
 		return false;
-	if (b->len + n + 1 <= b->cap)
-		return true;
-	size_t cap = b->cap ? b->cap : 2048;
+	size_t cap = b->cap ? b->cap : FIRST_CAP;
 	while (cap < b->len + n + 1)
 		cap *= 2;
 	char *np = realloc (b->p, cap);
@@ -140,7 +151,12 @@ put_number (buf_t *b, double v)
 	 * are written here as "%.10g" writes them (at most 9 significant
 	 * digits, no exponent), without snprintf, which cost more than the
 	 * rest of the JSON together. */
-	if (v != 0.0 && m > -1e9 && m < 1e9 && m == (double) (long long) m) {
+	if (v == 0.0) {
+		/* As "%.10g" writes 0 and -0 (rules with no points). */
+		put (b, signbit (v) ? "-0" : "0", signbit (v) ? 2 : 1);
+		return;
+	}
+	if (m > -1e9 && m < 1e9 && m == (double) (long long) m) {
 		long long k = (long long) m;
 		unsigned long long a = (unsigned long long) (k < 0 ? -k : k);
 		unsigned frac = (unsigned) (a % 1000);
