@@ -618,9 +618,14 @@ build_engine (cli_t *cli, bsc_engine_t **engine)
 static int
 lint (const bsc_engine_t *engine)
 {
-	char text[64];
+	const char *off = bsc_engine_prescan_off_by (engine);
+	char text[512];
 
 	snprintf (text, sizeof text, "%zu rules OK\n", bsc_engine_rule_count (engine));
+	if (off)
+		snprintf (text + strlen (text), sizeof text - strlen (text),
+			  "note: site rule %.200s can make mail automated: the ordinary-mail "
+			  "pre-scan is off, every message is parsed\n", off);
 	return print_stdout (text);
 }
 

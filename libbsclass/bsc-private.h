@@ -283,6 +283,10 @@ bsc_status_t bsc_ruleset_load_dir (bsc_ruleset_t *rs, const char *dir, bsc_error
 bsc_status_t bsc_ruleset_compile (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits,
 				  bsc_error_t *err);
 size_t bsc_ruleset_count (const bsc_ruleset_t *rs);
+/* After compiling: a rule that a site rule file (a file read other than
+ * by bsc_ruleset_load_dir() first) defines or scores and that can move
+ * the kind; NULL when none does. */
+const char *bsc_ruleset_site_kind_rule (const bsc_ruleset_t *rs);
 typedef struct bsc_field_cache bsc_field_cache_t;
 /* What one message's passes share (over the same facts); zero it before the first pass. */
 typedef struct bsc_rule_run {
@@ -358,7 +362,7 @@ struct bsc_engine {
 	time_t now; /* 0: each message's own receipt time */
 	bool explain; /* evaluate every rule (bsc_options_set_explain) */
 	void *parser_options; /* GMimeParserOptions *, owned */
-	bsc_ordinary_t *ordinary; /* the ordinary-mail pre-scan's word index, owned */
+	bsc_ordinary_t *ordinary; /* the ordinary-mail pre-scan's word index, owned; NULL: off */
 	void *pinned[BSC_PINNED_CHARSETS]; /* iconv_t, never used (engine.c), owned */
 	char block_type[BSC_BLOCK_TYPE_SIZE]; /* the kept blocks' MIME subtype (bsc_blocks_t) */
 };

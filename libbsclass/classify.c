@@ -418,7 +418,7 @@ bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_resu
 	/* Ordinary mail (no sign of a report, auto-reply or challenge in its
 	 * headers) leaves here, unless every rule is to be evaluated. */
 	bsc_str_t mid;
-	if (!engine->explain && bsc_looks_ordinary (engine->ordinary, data, len, &mid)) {
+	if (!engine->explain && engine->ordinary && bsc_looks_ordinary (engine->ordinary, data, len, &mid)) {
 		if (mid.len)
 			r->message_id = bsc_utf8_copy (&r->arena, mid.ptr, mid.len);
 		bsc_result_add_note (r, "prescan: ordinary mail");

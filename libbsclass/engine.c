@@ -121,6 +121,12 @@ bsc_engine_new (const bsc_options_t *options, bsc_engine_t **out, bsc_error_t *e
 	};
 	if ((st = bsc_ruleset_compile (e->rules, &rl, err)) != BSC_OK)
 		goto done;
+	/* The ordinary-mail pre-scan knows the signs the shipped rules need;
+	 * site rules that can move the kind may need others (ordinary.c). */
+	if (bsc_ruleset_site_kind_rule (e->rules)) {
+		bsc_ordinary_free (e->ordinary);
+		e->ordinary = NULL;
+	}
 
 	/* The engine owns its parser options: GMime's defaults are
 	 * process-global and another user of GMime in the process may change
@@ -163,4 +169,10 @@ size_t
 bsc_engine_rule_count (const bsc_engine_t *e)
 {
 	return e ? bsc_ruleset_count (e->rules) : 0;
+}
+
+const char *
+bsc_engine_prescan_off_by (const bsc_engine_t *e)
+{
+	return e ? bsc_ruleset_site_kind_rule (e->rules) : NULL;
 }

@@ -390,6 +390,12 @@ bsc_ruleset_count (const bsc_ruleset_t *rs)
 	return rs ? rs->n_order : 0;
 }
 
+const char *
+bsc_ruleset_site_kind_rule (const bsc_ruleset_t *rs)
+{
+	return rs && rs->compiled ? rs->site_kind_rule : NULL;
+}
+
 static const char *
 intern_source (bsc_ruleset_t *rs, const char *source)
 {
@@ -1465,8 +1471,11 @@ bsc_ruleset_load_dir (bsc_ruleset_t *rs, const char *dir, bsc_error_t *err)
 		return set_error (err, BSC_EINVAL, dir, 0, 0, "invalid argument");
 	if ((st = list_rule_files (dir, &files, &n, err)) != BSC_OK)
 		return st;
+	bool shipped = rs->n_dir_sources == rs->n_sources; /* no single file read yet */
 	for (size_t i = 0; i < n && st == BSC_OK; i++)
 		st = bsc_ruleset_load_file (rs, files[i], err);
+	if (shipped)
+		rs->n_dir_sources = rs->n_sources;
 	free_names (files, n);
 	return st;
 }
@@ -1678,6 +1687,42 @@ flatten_meta (const bsc_ruleset_t *rs, bsc_rule_t *r, int32_t *out)
 	r->n_ops = (uint16_t) n;
 }
 
+/* Whether @source (interned) is a site rule file's. */
+static bool
+site_source (const bsc_ruleset_t *rs, const char *source)
+{
+	for (size_t i = rs->n_dir_sources; i < rs->n_sources; i++)
+		if (rs->sources[i] == source)
+			return true;
+	return false;
+}
+
+/*
+ * rs->site_kind_rule: the first rule, in evaluation order, that a site
+ * file defines or scores and that can move the kind (@infl: its own
+ * targets and those of the meta rules reading it, assign_passes()).
+ */
+static void
+find_site_kind_rule (bsc_ruleset_t *rs, const unsigned *infl)
+{
+	const unsigned kinds = 1u << BSC_T_BOUNCE | 1u << BSC_T_OUT_OF_OFFICE |
+			       1u << BSC_T_CHALLENGE_RESPONSE | 1u << BSC_T_NORMAL;
+	size_t best = SIZE_MAX;
+
+	rs->site_kind_rule = NULL;
+	if (rs->n_dir_sources == rs->n_sources)
+		return;
+	for (size_t k = 0; k < rs->n_defs; k++) {
+		const bsc_rule_def_t *d = rs->defs[k];
+		if (d->defined && d->slot < best && (infl[d->slot] & kinds) &&
+		    (site_source (rs, d->body.loc.source) ||
+		     (d->has_score && site_source (rs, d->score_loc.source))))
+			best = d->slot;
+	}
+	if (best != SIZE_MAX)
+		rs->site_kind_rule = rs->rules[best].name;
+}
+
 static bool
 assign_passes (bsc_ruleset_t *rs)
 {
@@ -1694,6 +1739,7 @@ assign_passes (bsc_ruleset_t *rs)
 			if (r->ops[k] >= 0)
 				infl[r->ops[k]] |= infl[i];
 	}
+	find_site_kind_rule (rs, infl);
 	rs->passes = 0;
 	bool *read = calloc (rs->n_rules ? rs->n_rules : 1, sizeof (bool));
 	if (!read) {

@@ -110,6 +110,9 @@ struct bsc_ruleset {
 	bsc_name_map_t *map;
 	char **sources;
 	size_t n_sources, cap_sources;
+	/* sources[0 .. n_dir_sources) came from bsc_ruleset_load_dir() before
+	 * any single file: the shipped rules; the others are site rules. */
+	size_t n_dir_sources;
 
 	/* After bsc_ruleset_compile(): immutable. */
 	bool compiled;
@@ -121,6 +124,11 @@ struct bsc_ruleset {
 	size_t n_splits;
 	pcre2_code *split_union; /* all split rules as one regex, or NULL (rules-parse.c) */
 	unsigned passes;        /* the passes some rule is in */
+	/* A rule that a site rule file defines or scores and whose points, or
+	 * those of a meta rule reading it, can move the kind: the ordinary-mail
+	 * pre-scan, which knows the shipped rules' signs only, must not answer
+	 * for such a rule set (engine.c).  NULL when there is none. */
+	const char *site_kind_rule;
 	/* The rules each pass runs (lazy ones run when read), in evaluation
 	 * order: pass bit b has by_pass[pass_start[b] .. pass_start[b + 1]). */
 	uint32_t *by_pass;

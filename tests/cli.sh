@@ -202,6 +202,14 @@ check "--msgid-sign prints a signed Message-ID" grep -qx '<abc123.c5f0450f@examp
 bsc --lint
 check "--lint with the shipped rules exits 0" test "$rc" -eq 0
 check "--lint says how many rules are OK" grep -q 'rules OK' "$tmp/out"
+cp "$tmp/out" "$tmp/out.shipped"
+
+printf 'header SITE_OOO Subject =~ /poissa toimistolta/i\nscore SITE_OOO out_of_office=6\n' >"$tmp/site.cf"
+bsc --site-rules "$tmp/site.cf" --lint
+check "--lint names a site rule that turns the ordinary-mail pre-scan off" \
+	grep -q 'site rule SITE_OOO .*pre-scan is off' "$tmp/out"
+check "--lint with the shipped rules alone says nothing of the pre-scan" \
+	sh -c '! grep -q pre-scan "$1"' sh "$tmp/out.shipped"
 
 printf 'body BROKEN /(unclosed/\n' >"$tmp/broken.cf"
 bsc --site-rules "$tmp/broken.cf" --lint

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "bsclass.h"
@@ -524,6 +525,73 @@ test_prescan_subjects (void **state)
 	}
 }
 
+/* An engine with the shipped rules and one site rule file holding @site. */
+static bsc_engine_t *
+engine_with_site_rules (const char *site)
+{
+	char path[] = "/tmp/bsc-site-XXXXXX";
+	int fd = mkstemp (path);
+	bsc_options_t *o = bsc_options_new ();
+	const char *rules = getenv ("BSC_RULES");
+	bsc_engine_t *e = NULL;
+
+	assert_true (fd >= 0);
+	assert_int_equal (write (fd, site, strlen (site)), (ssize_t) strlen (site));
+	close (fd);
+	bsc_options_set_rules_dir (o, rules ? rules : "rules");
+	bsc_options_add_rules_file (o, path);
+	assert_int_equal (bsc_engine_new (o, &e, NULL), BSC_OK);
+	unlink (path);
+	bsc_options_free (o);
+	return e;
+}
+
+/*
+ * The pre-scan knows the signs the shipped rules need; a site rule that can
+ * make mail automated is honoured (the pre-scan steps aside for that
+ * engine), one that cannot (origin heuristics, descriptions) leaves it on.
+ */
+static void
+test_prescan_site_rules (void **state)
+{
+	static const char msg[] = "From: Pat Doe <pat@example.org>\nTo: team@example.com\n"
+				  "Subject: Poissa toimistolta 1.-5.12.\nMessage-ID: <fi@example.org>\n\n"
+				  "Olen lomalla.\n";
+	static const char *const cases[][2] = {
+		/* a new language: a rule of its own, or a shipped sub-rule redefined */
+		{ "header SITE_OOO_FI Subject =~ /poissa toimistolta/i\nscore SITE_OOO_FI out_of_office=6\n",
+		  "out_of_office" },
+		{ "header __AR_SUBJ_ABSENCE Subject =~ /poissa toimistolta/i\n"
+		  "meta SITE_OOO __AR_SUBJ_ABSENCE\nscore SITE_OOO out_of_office=6\n", "out_of_office" },
+		/* a shipped rule's score raised */
+		{ "body SITE_LOMA /lomalla/\nscore SITE_LOMA out_of_office=2.5\n"
+		  "score __AR_SUBJ_ABSENCE out_of_office=0.5\n", "normal" },
+		/* nothing that moves a kind */
+		{ "describe DSN_REPORT a delivery report\nheader SITE_BS Subject =~ /x/\n"
+		  "score SITE_BS backscatter=1\n", "normal" },
+	};
+	bsc_result_t *r = classify (msg);
+
+	assert_int_equal (bsc_result_kind (r), BSC_KIND_NORMAL);
+	assert_true (prescan_answered (r));
+	assert_null (bsc_engine_prescan_off_by (engine));
+	bsc_result_free (r);
+	for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
+		bsc_engine_t *e = engine_with_site_rules (cases[i][0]);
+		bool kind_rules = i < 3;
+		assert_int_equal (bsc_classify (e, msg, strlen (msg), &r), BSC_OK);
+		if (strcmp (bsc_kind_name (bsc_result_kind (r)), cases[i][1]))
+			fail_msg ("site rules %zu: %s, want %s", i, bsc_kind_name (bsc_result_kind (r)),
+				  cases[i][1]);
+		if (prescan_answered (r) == kind_rules || !bsc_engine_prescan_off_by (e) != !kind_rules)
+			fail_msg ("site rules %zu: pre-scan %s", i, kind_rules ? "still on" : "turned off");
+		if (i == 0)
+			assert_string_equal (bsc_engine_prescan_off_by (e), "SITE_OOO_FI");
+		bsc_result_free (r);
+		bsc_engine_free (e);
+	}
+}
+
 static void *
 worker (void *arg)
 {
@@ -725,6 +793,7 @@ main (void)
 		cmocka_unit_test (test_gmime_entry),
 		cmocka_unit_test (test_prescan_embedded),
 		cmocka_unit_test (test_prescan_subjects),
+		cmocka_unit_test (test_prescan_site_rules),
 		cmocka_unit_test (test_threads),
 		cmocka_unit_test (test_json),
 		cmocka_unit_test (test_top_block),
