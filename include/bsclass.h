@@ -291,10 +291,12 @@ BSC_API size_t bsc_engine_rule_count (const bsc_engine_t *engine);
  * bsc_engine_prescan_off_by: NULL when ordinary mail (its top header block
  * shows no sign of a report, an auto-reply or a challenge) is answered
  * after a header pre-scan, without a MIME parse.  The pre-scan knows the
- * signs the shipped rules need; a site rule file that defines or scores a
- * rule able to move the kind may need others, and then the pre-scan is off
- * for this engine (every message is parsed and every rule can fire): the
- * return value names the first such rule.  The string belongs to the engine.
+ * signs the shipped rules need; a site rule file that defines a rule able
+ * to move the kind, or gives a rule points towards a bounce, an auto-reply
+ * or a challenge (or negative points to normal), may need others, and then
+ * the pre-scan is off for this engine (every message is parsed and every
+ * rule can fire): the return value names the first such rule.  The string
+ * belongs to the engine.
  */
 BSC_API const char *bsc_engine_prescan_off_by (const bsc_engine_t *engine);
 

@@ -284,8 +284,8 @@ bsc_status_t bsc_ruleset_compile (bsc_ruleset_t *rs, const bsc_rule_limits_t *li
 				  bsc_error_t *err);
 size_t bsc_ruleset_count (const bsc_ruleset_t *rs);
 /* After compiling: a rule that a site rule file (a file read other than
- * by bsc_ruleset_load_dir() first) defines or scores and that can move
- * the kind; NULL when none does. */
+ * by bsc_ruleset_load_dir() first) defines or scores so that it can make
+ * mail more automated (rules.h site_kind_rule); NULL when none does. */
 const char *bsc_ruleset_site_kind_rule (const bsc_ruleset_t *rs);
 typedef struct bsc_field_cache bsc_field_cache_t;
 /* What one message's passes share (over the same facts); zero it before the first pass. */

@@ -1699,8 +1699,11 @@ site_source (const bsc_ruleset_t *rs, const char *source)
 
 /*
  * rs->site_kind_rule: the first rule, in evaluation order, that a site
- * file defines or scores and that can move the kind (@infl: its own
- * targets and those of the meta rules reading it, assign_passes()).
+ * file defines and that can move the kind (@infl: its own targets and
+ * those of the meta rules reading it, assign_passes()), or whose points a
+ * site file sets so that they can make mail more automated (points to an
+ * automated kind, negative points to normal).  A site score that only
+ * takes points away (a shipped rule switched off) cannot.
  */
 static void
 find_site_kind_rule (bsc_ruleset_t *rs, const unsigned *infl)
@@ -1714,9 +1717,13 @@ find_site_kind_rule (bsc_ruleset_t *rs, const unsigned *infl)
 		return;
 	for (size_t k = 0; k < rs->n_defs; k++) {
 		const bsc_rule_def_t *d = rs->defs[k];
-		if (d->defined && d->slot < best && (infl[d->slot] & kinds) &&
-		    (site_source (rs, d->body.loc.source) ||
-		     (d->has_score && site_source (rs, d->score_loc.source))))
+		if (!d->defined || d->slot >= best)
+			continue;
+		const double *p = d->points;
+		bool more_automated = d->has_score && site_source (rs, d->score_loc.source) &&
+				      (p[BSC_T_BOUNCE] > 0 || p[BSC_T_OUT_OF_OFFICE] > 0 ||
+				       p[BSC_T_CHALLENGE_RESPONSE] > 0 || p[BSC_T_NORMAL] < 0);
+		if (more_automated || ((infl[d->slot] & kinds) && site_source (rs, d->body.loc.source)))
 			best = d->slot;
 	}
 	if (best != SIZE_MAX)

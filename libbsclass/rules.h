@@ -124,10 +124,11 @@ struct bsc_ruleset {
 	size_t n_splits;
 	pcre2_code *split_union; /* all split rules as one regex, or NULL (rules-parse.c) */
 	unsigned passes;        /* the passes some rule is in */
-	/* A rule that a site rule file defines or scores and whose points, or
-	 * those of a meta rule reading it, can move the kind: the ordinary-mail
-	 * pre-scan, which knows the shipped rules' signs only, must not answer
-	 * for such a rule set (engine.c).  NULL when there is none. */
+	/* A rule that a site rule file defines and whose points, or those of a
+	 * meta rule reading it, can move the kind, or whose site score makes
+	 * mail more automated: the ordinary-mail pre-scan, which knows the
+	 * shipped rules' signs only, must not answer for such a rule set
+	 * (engine.c, find_site_kind_rule()).  NULL when there is none. */
 	const char *site_kind_rule;
 	/* The rules each pass runs (lazy ones run when read), in evaluation
 	 * order: pass bit b has by_pass[pass_start[b] .. pass_start[b + 1]). */
