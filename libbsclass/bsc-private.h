@@ -287,6 +287,29 @@ size_t bsc_ruleset_count (const bsc_ruleset_t *rs);
  * by bsc_ruleset_load_dir() first) defines or scores so that it can make
  * mail more automated (rules.h site_kind_rule); NULL when none does. */
 const char *bsc_ruleset_site_kind_rule (const bsc_ruleset_t *rs);
+
+/*
+ * Why a recipient failed, in a small fixed vocabulary: the "reason" of
+ * DESIGN.md section 6's recipients, and the word of a reason rule
+ * ("reason NAME user_unknown /regex/", rules/README.md).
+ */
+typedef enum bsc_reason {
+	BSC_REASON_OTHER = 0,
+	BSC_REASON_USER_UNKNOWN,
+	BSC_REASON_MAILBOX_FULL,
+	BSC_REASON_HOST_UNKNOWN,
+	BSC_REASON_POLICY,
+	BSC_REASON_TOO_LARGE,
+	BSC_REASON_EXPIRED,
+	BSC_REASON_COUNT
+} bsc_reason_t;
+
+/* The reason named @name (@len bytes), or BSC_REASON_COUNT. */
+bsc_reason_t bsc_reason_lookup (const char *name, size_t len);
+/* The reason of the first reason rule (in evaluation order) whose regex
+ * matches @text (@len bytes); BSC_REASON_OTHER when none does, or when
+ * out of memory. */
+bsc_reason_t bsc_ruleset_reason (const bsc_ruleset_t *rs, const char *text, size_t len);
 typedef struct bsc_field_cache bsc_field_cache_t;
 /* What one message's passes share (over the same facts); zero it before the first pass. */
 typedef struct bsc_rule_run {
@@ -539,7 +562,7 @@ void bsc_origin_facts (bsc_work_t *w);
 void bsc_envelope_decode (bsc_result_t *r, const bsc_fields_t *headers);
 
 /* Reason, severity and (when the report gives none) a derived status per recipient. */
-void bsc_reason_decide (bsc_result_t *r);
+void bsc_reason_decide (const bsc_ruleset_t *rs, bsc_result_t *r);
 
 /* Points -> kind, origin, verdict, score. */
 void bsc_verdict_decide (bsc_result_t *r);

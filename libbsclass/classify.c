@@ -316,7 +316,7 @@ bsc_classify_finish (bsc_work_t *w)
 		bsc_result_add_note (r, "limit: depth-limit");
 	if (run.limit)
 		r->facts |= 1ull << BSC_F_LIMIT_REACHED;
-	bsc_reason_decide (r);
+	bsc_reason_decide (w->engine->rules, r);
 	return r->arena.failed ? BSC_ENOMEM : BSC_OK;
 }
 

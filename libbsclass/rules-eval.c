@@ -700,3 +700,22 @@ bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, bsc_arena_t *arena, 
 		*end = best_end;
 	return best;
 }
+
+bsc_reason_t
+bsc_ruleset_reason (const bsc_ruleset_t *rs, const char *text, size_t len)
+{
+	bsc_reason_t why = BSC_REASON_OTHER;
+	pcre2_match_data *md;
+
+	if (!rs || !rs->compiled || !rs->n_reasons || !text ||
+	    !(md = pcre2_match_data_create (1, NULL)))
+		return BSC_REASON_OTHER;
+	for (size_t k = 0; k < rs->n_reasons && why == BSC_REASON_OTHER; k++) {
+		const bsc_rule_t *r = &rs->rules[rs->reasons[k]];
+		/* A limit (hostile diagnostic) reads as no match, as for every rule. */
+		if (run_regex (rs, r, text, len, 0, 0, md) >= 0)
+			why = (bsc_reason_t) r->reason;
+	}
+	pcre2_match_data_free (md);
+	return why;
+}

@@ -88,6 +88,7 @@ typedef struct rule_body {
 	bool negate;
 	bool exists;
 	uint8_t fact;
+	uint8_t reason;    /* reason rules: a bsc_reason_t */
 	char *field;
 	pcre2_code *code;
 	meta_tok_t *toks;
@@ -186,9 +187,9 @@ _Static_assert (sizeof xfield_names / sizeof xfield_names[0] == BSC_X_COUNT,
 
 /* The rule file word of each bsc_rule_type_t, for messages. */
 static const char *const type_words[] = {
-	"header", "body", "dsn", "original", "eval", "meta", "split",
+	"header", "body", "dsn", "original", "eval", "meta", "split", "reason",
 };
-_Static_assert (sizeof type_words / sizeof type_words[0] == BSC_R_SPLIT + 1,
+_Static_assert (sizeof type_words / sizeof type_words[0] == BSC_R_REASON + 1,
 		"one word per bsc_rule_type_t");
 
 /* ---------------------------------------------------------------- errors */
@@ -374,6 +375,7 @@ bsc_ruleset_free (bsc_ruleset_t *rs)
 	free (rs->sources);
 	free (rs->rules);
 	free (rs->splits);
+	free (rs->reasons);
 	pcre2_code_free (rs->split_union);
 	free (rs->by_pass);
 	free (rs->meta_ops);
@@ -921,6 +923,26 @@ parse_body_rule (parser_t *ps, rule_body_t *b)
 	return expect_end (ps, "the regex");
 }
 
+/* "reason NAME user_unknown /regex/flags": the reason, then the regex. */
+static bsc_status_t
+parse_reason_rule (parser_t *ps, rule_body_t *b)
+{
+	const char *w;
+	size_t len;
+	bsc_reason_t why;
+
+	skip_ws (ps);
+	len = next_word (ps, &w);
+	if (len == 0)
+		return perr (ps, ps->p, "missing reason, e.g. user_unknown");
+	why = bsc_reason_lookup (w, len);
+	if (why == BSC_REASON_COUNT || why == BSC_REASON_OTHER)
+		return perr (ps, w, "unknown reason '%.*s' (reasons: user_unknown mailbox_full "
+			     "host_unknown policy too_large expired)", (int) (len > 40 ? 40 : len), w);
+	b->reason = (uint8_t) why;
+	return parse_body_rule (ps, b);
+}
+
 static bsc_status_t
 parse_eval_rule (parser_t *ps, rule_body_t *b)
 {
@@ -1218,7 +1240,7 @@ parse_describe (parser_t *ps, bsc_rule_def_t *d, const char *name)
 /* ------------------------------------------------------------- one line */
 
 typedef enum line_kind {
-	L_HEADER, L_BODY, L_DSN, L_ORIGINAL, L_EVAL, L_META, L_SPLIT, L_DESCRIBE, L_SCORE
+	L_HEADER, L_BODY, L_DSN, L_ORIGINAL, L_EVAL, L_META, L_SPLIT, L_REASON, L_DESCRIBE, L_SCORE
 } line_kind_t;
 
 static const struct {
@@ -1232,6 +1254,7 @@ static const struct {
 	{ "eval", L_EVAL },
 	{ "meta", L_META },
 	{ "split", L_SPLIT },
+	{ "reason", L_REASON },
 	{ "describe", L_DESCRIBE },
 	{ "score", L_SCORE },
 };
@@ -1250,6 +1273,7 @@ parse_definition (parser_t *ps, line_kind_t kind, const char *name, size_t nlen)
 	case L_ORIGINAL: b.type = BSC_R_ORIGINAL; st = parse_field_rule (ps, &b); break;
 	case L_BODY: b.type = BSC_R_BODY; st = parse_body_rule (ps, &b); break;
 	case L_SPLIT: b.type = BSC_R_SPLIT; st = parse_body_rule (ps, &b); break;
+	case L_REASON: b.type = BSC_R_REASON; st = parse_reason_rule (ps, &b); break;
 	case L_EVAL: b.type = BSC_R_EVAL; st = parse_eval_rule (ps, &b); break;
 	default: b.type = BSC_R_META; st = parse_meta_rule (ps, &b); break;
 	}
@@ -1487,6 +1511,10 @@ check_annotations (const bsc_ruleset_t *rs, bsc_error_t *err)
 {
 	for (size_t i = 0; i < rs->n_defs; i++) {
 		const bsc_rule_def_t *d = rs->defs[i];
+		if (d->defined && d->has_score && d->body.type == BSC_R_REASON)
+			return set_error (err, BSC_ERULES, d->score_loc.source, d->score_loc.line,
+					  d->score_loc.col, "score for reason rule %s: a reason "
+					  "rule names why a recipient failed and gives no points", d->name);
 		if (d->defined)
 			continue;
 		if (d->has_score)
@@ -1561,6 +1589,11 @@ order_metas (bsc_ruleset_t *rs, size_t next_slot, bsc_error_t *err)
 				st = set_error (err, BSC_ERULES, d->body.loc.source, d->body.loc.line,
 						tok->col, "meta rule %s uses unknown rule %s", d->name,
 						tok->name);
+			else if (rs->defs[k]->body.type == BSC_R_REASON)
+				st = set_error (err, BSC_ERULES, d->body.loc.source, d->body.loc.line,
+						tok->col, "meta rule %s uses reason rule %s: a reason "
+						"rule reads a recipient's diagnostic, not the message",
+						d->name, tok->name);
 			else if (rs->defs[k]->body.type != BSC_R_META || rs->defs[k]->mark == 2)
 				continue;
 			else if (rs->defs[k]->mark == 1)
@@ -1600,6 +1633,7 @@ fill_rule (bsc_rule_t *r, const bsc_rule_def_t *d)
 	r->exists = b->exists;
 	r->report = strncmp (d->name, "__", 2) != 0;
 	r->fact = b->fact;
+	r->reason = b->reason;
 	r->n_ops = (uint16_t) b->n_toks;
 	r->field = b->field;
 	r->field_key = b->field ? bsc_name_key (b->field, strlen (b->field)) : 0;
@@ -1788,7 +1822,9 @@ assign_passes (bsc_ruleset_t *rs)
 				if (infl[i] == 1u << kinds[k] && r->points[kinds[k]] > 0.0)
 					only = k;
 		}
-		if (only == 0 && r->xgroups)
+		if (r->type == BSC_R_REASON)
+			r->pass = 0; /* no pass: bsc_ruleset_reason() reads them */
+		else if (only == 0 && r->xgroups)
 			r->pass = BSC_PASS_MORE_BOUNCE_X;
 		else if (only >= 0)
 			r->pass = (uint8_t) (BSC_PASS_MORE_BOUNCE << only);
@@ -1838,20 +1874,21 @@ assign_passes (bsc_ruleset_t *rs)
 }
 
 /* The split rules in evaluation order, so bsc_ruleset_split() need not walk every rule. */
+/* The indexes of the rules of @type in evaluation order, into *@out and *@n. */
 static bool
-list_splits (bsc_ruleset_t *rs)
+list_type (bsc_ruleset_t *rs, bsc_rule_type_t type, size_t **out, size_t *n)
 {
-	size_t n = 0;
+	size_t k = 0;
 
 	for (size_t i = 0; i < rs->n_plain; i++)
-		n += rs->rules[i].type == BSC_R_SPLIT;
-	if (n == 0)
+		k += rs->rules[i].type == type;
+	if (k == 0)
 		return true;
-	if (!(rs->splits = malloc (n * sizeof *rs->splits)))
+	if (!(*out = malloc (k * sizeof **out)))
 		return false;
 	for (size_t i = 0; i < rs->n_plain; i++)
-		if (rs->rules[i].type == BSC_R_SPLIT)
-			rs->splits[rs->n_splits++] = i;
+		if (rs->rules[i].type == type)
+			(*out)[(*n)++] = i;
 	return true;
 }
 
@@ -1973,7 +2010,9 @@ build_rules (bsc_ruleset_t *rs, bsc_error_t *err)
 			rs->max_groups = r->n_groups;
 	}
 	build_split_union (rs, jit);
-	return list_splits (rs) ? BSC_OK : nomem (err, NULL);
+	return list_type (rs, BSC_R_SPLIT, &rs->splits, &rs->n_splits) &&
+			       list_type (rs, BSC_R_REASON, &rs->reasons, &rs->n_reasons)
+		       ? BSC_OK : nomem (err, NULL);
 }
 
 bsc_status_t
@@ -1994,9 +2033,11 @@ bsc_ruleset_compile (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits, bsc_err
 		rs->rules = NULL;
 		free (rs->splits);
 		rs->splits = NULL;
+		free (rs->reasons);
+		rs->reasons = NULL;
 		pcre2_code_free (rs->split_union);
 		rs->split_union = NULL;
-		rs->n_rules = rs->n_plain = rs->n_splits = 0;
+		rs->n_rules = rs->n_plain = rs->n_splits = rs->n_reasons = 0;
 		rs->max_groups = 0;
 		pcre2_match_context_free (rs->mctx);
 		rs->mctx = NULL;

@@ -20,7 +20,8 @@ typedef enum bsc_rule_type {
 	BSC_R_ORIGINAL,   /* the embedded original's header fields */
 	BSC_R_EVAL,       /* a fact computed in C */
 	BSC_R_META,       /* a boolean expression over other rules */
-	BSC_R_SPLIT       /* where a text report starts quoting the original (bsc_ruleset_split) */
+	BSC_R_SPLIT,      /* where a text report starts quoting the original (bsc_ruleset_split) */
+	BSC_R_REASON      /* why a recipient failed, from its diagnostic (bsc_ruleset_reason) */
 } bsc_rule_type_t;
 
 /* Meta expressions run as RPN: operands >= 0 index the evaluation order. */
@@ -50,6 +51,7 @@ typedef struct bsc_rule {
 	bool exists;            /* "exists:Name" */
 	bool report;            /* false for "__" sub-rules: never in hits */
 	uint8_t fact;           /* BSC_R_EVAL: a bsc_fact_t */
+	uint8_t reason;         /* BSC_R_REASON: a bsc_reason_t */
 	uint16_t n_ops;         /* BSC_R_META: length of @ops */
 	/*
 	 * BSC_R_META: BSC_META_AND or BSC_META_OR when the expression is a
@@ -122,6 +124,8 @@ struct bsc_ruleset {
 	uint32_t max_groups;    /* for sizing one match data per call */
 	size_t *splits;         /* the split rules' indexes, in evaluation order */
 	size_t n_splits;
+	size_t *reasons;        /* the reason rules' indexes, in evaluation order */
+	size_t n_reasons;
 	pcre2_code *split_union; /* all split rules as one regex, or NULL (rules-parse.c) */
 	unsigned passes;        /* the passes some rule is in */
 	/* A rule that a site rule file defines and whose points, or those of a

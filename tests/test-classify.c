@@ -593,6 +593,57 @@ test_prescan_site_rules (void **state)
 	}
 }
 
+/*
+ * The shipped reason rules (rules/70-reasons.cf) read a diagnostic without
+ * a telling status code in each language they know.
+ */
+static void
+test_reason_wording (void **state)
+{
+	static const struct {
+		const char *diag;
+		bsc_reason_t why;
+	} rows[] = {
+		{ "550 5.0.0 <a@example.org>... User unknown", BSC_REASON_USER_UNKNOWN },
+		{ "mailbox is full", BSC_REASON_MAILBOX_FULL },
+		{ "Host or domain name not found", BSC_REASON_HOST_UNKNOWN },
+		{ "message size exceeds fixed limit", BSC_REASON_TOO_LARGE },
+		{ "rejected as spam", BSC_REASON_POLICY },
+		{ "Connection timed out", BSC_REASON_EXPIRED },
+		{ "Benutzer unbekannt", BSC_REASON_USER_UNKNOWN },
+		{ "Die Adresse des Empf\xc3\xa4ngers existiert nicht", BSC_REASON_USER_UNKNOWN },
+		{ "Postfach des Empf\xc3\xa4ngers ist voll", BSC_REASON_MAILBOX_FULL },
+		{ "Speicherplatz \xc3\xbc" "berschritten", BSC_REASON_MAILBOX_FULL },
+		{ "Die Domain existiert nicht", BSC_REASON_HOST_UNKNOWN },
+		{ "Nachricht zu gro\xc3\x9f", BSC_REASON_TOO_LARGE },
+		{ "Zeit\xc3\xbc" "berschreitung beim Zustellen", BSC_REASON_EXPIRED },
+		{ "Destinataire inconnu", BSC_REASON_USER_UNKNOWN },
+		{ "l'adresse n'existe pas", BSC_REASON_USER_UNKNOWN },
+		{ "Bo\xc3\xaete aux lettres pleine", BSC_REASON_MAILBOX_FULL },
+		{ "message bloqu\xc3\xa9 par notre politique", BSC_REASON_POLICY },
+		{ "d\xc3\xa9lai d\xc3\xa9pass\xc3\xa9", BSC_REASON_EXPIRED },
+		{ "Usuario desconocido", BSC_REASON_USER_UNKNOWN },
+		{ "El buz\xc3\xb3n est\xc3\xa1 lleno", BSC_REASON_MAILBOX_FULL },
+		{ "Utente sconosciuto", BSC_REASON_USER_UNKNOWN },
+		{ "La casella di posta \xc3\xa8 piena", BSC_REASON_MAILBOX_FULL },
+		{ "Gebruiker onbekend", BSC_REASON_USER_UNKNOWN },
+		{ "Mailbox is vol", BSC_REASON_MAILBOX_FULL },
+		{ "Usu\xc3\xa1rio desconhecido", BSC_REASON_USER_UNKNOWN },
+		{ "Caixa postal cheia", BSC_REASON_MAILBOX_FULL },
+		/* nothing telling, or a word inside another */
+		{ "Delivery failed", BSC_REASON_OTHER },
+		{ "Benutzerkonto wird gepr\xc3\xbc" "ft", BSC_REASON_OTHER },
+		{ "bloqu\xc3\xa9" "ement", BSC_REASON_OTHER },
+		{ "zu gro\xc3\x9f" "artig", BSC_REASON_OTHER },
+	};
+
+	for (size_t i = 0; i < sizeof (rows) / sizeof (rows[0]); i++) {
+		bsc_reason_t why = bsc_ruleset_reason (engine->rules, rows[i].diag, strlen (rows[i].diag));
+		if (why != rows[i].why)
+			fail_msg ("'%s': reason %d, want %d", rows[i].diag, why, rows[i].why);
+	}
+}
+
 static void *
 worker (void *arg)
 {
@@ -795,6 +846,7 @@ main (void)
 		cmocka_unit_test (test_prescan_embedded),
 		cmocka_unit_test (test_prescan_subjects),
 		cmocka_unit_test (test_prescan_site_rules),
+		cmocka_unit_test (test_reason_wording),
 		cmocka_unit_test (test_threads),
 		cmocka_unit_test (test_json),
 		cmocka_unit_test (test_top_block),

@@ -665,6 +665,15 @@ static const refuse_case_t refuse_cases[] = {
 	{ "meta unknown rule", "body B /x/\nmeta A B && (NOPE || B)\n", BSC_ERULES, 2, 14,
 	  "meta rule A uses unknown rule NOPE" },
 	{ "meta self reference", "meta A A\n", BSC_ERULES, 1, 8, "meta rule cycle: A -> A" },
+	{ "meta over a reason rule", "reason R user_unknown /x/\nmeta A R\n", BSC_ERULES, 2, 8,
+	  "meta rule A uses reason rule R" },
+	{ "unknown reason", "reason R lost_in_space /x/\n", BSC_ERULES, 1, 10,
+	  "unknown reason 'lost_in_space'" },
+	{ "reason 'other' is no reason", "reason R other /x/\n", BSC_ERULES, 1, 10,
+	  "unknown reason 'other'" },
+	{ "reason without a regex", "reason R user_unknown\n", BSC_ERULES, 1, 22, "missing regex" },
+	{ "score for a reason rule", "reason R policy /x/\nscore R bounce=1\n", BSC_ERULES, 2, 7,
+	  "score for reason rule R" },
 	{ "meta cycle", "body X /x/\nmeta A X && B\nmeta B !C\nmeta C A || X\n", BSC_ERULES, 4, 8,
 	  "meta rule cycle: A -> B -> C -> A" },
 	{ "meta nested too deeply",
@@ -1154,6 +1163,41 @@ test_match_limit_is_no_match (void **state)
 	bsc_ruleset_free (rs);
 }
 
+/*
+ * Reason rules: the first in evaluation order whose regex matches the
+ * diagnostic gives its reason; they never fire as rules, and a site
+ * redefinition replaces a rule in its place.
+ */
+static void
+test_reason_rules (void **state)
+{
+	static const char rules[] = "reason R1 mailbox_full /quota|full/i\n"
+				    "body B /quota/\n"
+				    "reason R2 user_unknown /unknown|quota/i\n"
+				    "reason R3 policy /Spam/\n";
+	bsc_ruleset_t *rs = build_ok (rules);
+	message_t m = { .text = "quota unknown spam" };
+	outcome_t out;
+
+	assert_int_equal (bsc_ruleset_reason (rs, "over QUOTA", 10), BSC_REASON_MAILBOX_FULL);
+	assert_int_equal (bsc_ruleset_reason (rs, "user unknown", 12), BSC_REASON_USER_UNKNOWN);
+	assert_int_equal (bsc_ruleset_reason (rs, "quota and unknown", 17), BSC_REASON_MAILBOX_FULL);
+	assert_int_equal (bsc_ruleset_reason (rs, "spam", 4), BSC_REASON_OTHER); /* with case */
+	assert_int_equal (bsc_ruleset_reason (rs, "Spam", 4), BSC_REASON_POLICY);
+	assert_int_equal (bsc_ruleset_reason (rs, "", 0), BSC_REASON_OTHER);
+	run (rs, &m, &out);
+	assert_string_equal (out.names, "B");
+	bsc_ruleset_free (rs);
+	/* Redefined later (a site file), R1 keeps its place with its new regex. */
+	rs = build_ok ("reason R1 mailbox_full /full/\nreason R2 user_unknown /unknown/\n"
+		       "reason R1 expired /unknown/\n");
+	assert_int_equal (bsc_ruleset_reason (rs, "unknown", 7), BSC_REASON_EXPIRED);
+	bsc_ruleset_free (rs);
+	rs = build_ok ("body B /x/\n");
+	assert_int_equal (bsc_ruleset_reason (rs, "unknown", 7), BSC_REASON_OTHER);
+	bsc_ruleset_free (rs);
+}
+
 static void
 test_match_truncated_at_utf8 (void **state)
 {
@@ -1543,6 +1587,7 @@ main (void)
 		cmocka_unit_test (test_split_hit_points),
 		cmocka_unit_test (test_split_match_truncated),
 		cmocka_unit_test (test_match_limit_is_no_match),
+		cmocka_unit_test (test_reason_rules),
 		cmocka_unit_test (test_match_truncated_at_utf8),
 		cmocka_unit_test (test_many_rules),
 		cmocka_unit_test (test_meta_stack_limit),
