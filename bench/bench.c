@@ -146,6 +146,17 @@ baseline_walk (GMimeObject *parent, GMimeObject *part, gpointer data)
 	}
 }
 
+/* The baseline's reading of one parsed message, which it then frees. */
+static void
+baseline_message (GMimeMessage *msg)
+{
+	(void) g_mime_message_get_subject (msg);
+	(void) g_mime_message_get_message_id (msg);
+	(void) g_mime_object_get_header (GMIME_OBJECT (msg), "Return-Path");
+	g_mime_message_foreach (msg, baseline_walk, NULL);
+	g_object_unref (msg);
+}
+
 static void
 baseline_one (const msg_t *m)
 {
@@ -154,14 +165,8 @@ baseline_one (const msg_t *m)
 	GMimeMessage *msg;
 
 	g_mime_parser_set_format (p, GMIME_FORMAT_MESSAGE);
-	msg = g_mime_parser_construct_message (p, NULL);
-	if (msg) {
-		(void) g_mime_message_get_subject (msg);
-		(void) g_mime_message_get_message_id (msg);
-		(void) g_mime_object_get_header (GMIME_OBJECT (msg), "Return-Path");
-		g_mime_message_foreach (msg, baseline_walk, NULL);
-		g_object_unref (msg);
-	}
+	if ((msg = g_mime_parser_construct_message (p, NULL)))
+		baseline_message (msg);
 	g_object_unref (p);
 	g_object_unref (s);
 }
@@ -188,11 +193,7 @@ baseline_mbox (const char *path)
 		if (!msg)
 			break;
 		n++;
-		(void) g_mime_message_get_subject (msg);
-		(void) g_mime_message_get_message_id (msg);
-		(void) g_mime_object_get_header (GMIME_OBJECT (msg), "Return-Path");
-		g_mime_message_foreach (msg, baseline_walk, NULL);
-		g_object_unref (msg);
+		baseline_message (msg);
 	}
 	g_object_unref (p);
 	g_object_unref (s);
