@@ -308,8 +308,10 @@ typedef enum bsc_reason {
 bsc_reason_t bsc_reason_lookup (const char *name, size_t len);
 /* The reason of the first reason rule (in evaluation order) whose regex
  * matches @text (@len bytes); BSC_REASON_OTHER when none does, or when
- * out of memory. */
-bsc_reason_t bsc_ruleset_reason (const bsc_ruleset_t *rs, const char *text, size_t len);
+ * out of memory.  With @arena (may be NULL) the literal prefilter skips
+ * the rules whose literals are absent; its scratch goes there. */
+bsc_reason_t bsc_ruleset_reason (const bsc_ruleset_t *rs, const char *text, size_t len,
+				 bsc_arena_t *arena);
 typedef struct bsc_field_cache bsc_field_cache_t;
 /* What one message's passes share (over the same facts); zero it before the first pass. */
 typedef struct bsc_rule_run {

@@ -104,9 +104,9 @@ anchor_of (const char *l, size_t len)
 }
 
 static bool
-filtered (const bsc_rule_t *r)
+filtered (const bsc_rule_t *r, unsigned types)
 {
-	return (r->type == BSC_R_BODY || r->type == BSC_R_SPLIT) && r->code;
+	return (types & (1u << r->type)) && r->code;
 }
 
 /* Whether every literal of @r is long enough to be looked for. */
@@ -125,7 +125,7 @@ has_literal (const bsc_rule_t *r)
 #define FOR_EACH_LIT(r, l) for (const char *l = (r)->lit; (r)->lit && *l; l += strlen (l) + 1)
 
 bsc_prefilter_t *
-bsc_prefilter_new (const bsc_rule_t *rules, size_t n)
+bsc_prefilter_new (const bsc_rule_t *rules, size_t n, unsigned types)
 {
 	bsc_prefilter_t *pf = calloc (1, sizeof (*pf));
 	size_t n_lit = 0, n_always = 0, n_filtered = 0;
@@ -133,7 +133,7 @@ bsc_prefilter_new (const bsc_rule_t *rules, size_t n)
 	if (!pf)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (!filtered (&rules[i]))
+		if (!filtered (&rules[i], types))
 			continue;
 		if (!has_literal (&rules[i])) {
 			n_always++;
@@ -159,7 +159,7 @@ bsc_prefilter_new (const bsc_rule_t *rules, size_t n)
 	memcpy (fillpos, pf->start, sizeof (fillpos));
 	for (size_t i = 0; i < n; i++) {
 		const bsc_rule_t *r = &rules[i];
-		if (!filtered (r))
+		if (!filtered (r, types))
 			continue;
 		if (!has_literal (r)) {
 			pf->always[pf->n_always++] = (uint32_t) i;

@@ -73,7 +73,7 @@ bsc_reason_decide (const bsc_ruleset_t *rs, bsc_result_t *r)
 		/* Without a telling code, the wording: the reason rules
 		 * (rules/70-reasons.cf), in every language they know. */
 		if (why == BSC_REASON_OTHER && diag)
-			why = bsc_ruleset_reason (rs, diag, strlen (diag));
+			why = bsc_ruleset_reason (rs, diag, strlen (diag), &r->arena);
 		if (!st) {
 			/* RFC 3463 from the reason, else the class of the SMTP reply. */
 			const char *derived = reason_codes[why];

@@ -702,16 +702,27 @@ bsc_ruleset_split (const bsc_ruleset_t *rs, bsc_str_t text, bsc_arena_t *arena, 
 }
 
 bsc_reason_t
-bsc_ruleset_reason (const bsc_ruleset_t *rs, const char *text, size_t len)
+bsc_ruleset_reason (const bsc_ruleset_t *rs, const char *text, size_t len, bsc_arena_t *arena)
 {
 	bsc_reason_t why = BSC_REASON_OTHER;
 	pcre2_match_data *md;
+	uint8_t *cand = NULL;
 
-	if (!rs || !rs->compiled || !rs->n_reasons || !text ||
-	    !(md = pcre2_match_data_create (1, NULL)))
+	if (!rs || !rs->compiled || !rs->n_reasons || !text)
+		return BSC_REASON_OTHER;
+	/* The literal prefilter first, as for body rules: a dozen regexes of
+	 * caseless alternatives would each try nearly every offset. */
+	if (arena && (cand = bsc_arena_alloc (arena, rs->n_rules))) {
+		memset (cand, 0, rs->n_rules);
+		if (!bsc_prefilter_scan (rs->reason_pf, (bsc_str_t) { text, len }, arena, cand))
+			cand = NULL;
+	}
+	if (!(md = pcre2_match_data_create (1, NULL)))
 		return BSC_REASON_OTHER;
 	for (size_t k = 0; k < rs->n_reasons && why == BSC_REASON_OTHER; k++) {
 		const bsc_rule_t *r = &rs->rules[rs->reasons[k]];
+		if (cand && !cand[rs->reasons[k]])
+			continue; /* none of its literals is in the text */
 		/* A limit (hostile diagnostic) reads as no match, as for every rule. */
 		if (run_regex (rs, r, text, len, 0, 0, md) >= 0)
 			why = (bsc_reason_t) r->reason;

@@ -382,6 +382,7 @@ bsc_ruleset_free (bsc_ruleset_t *rs)
 	free (rs->cost);
 	free (rs->body);
 	bsc_prefilter_free (rs->pf);
+	bsc_prefilter_free (rs->reason_pf);
 	pcre2_match_context_free (rs->mctx);
 	free (rs);
 }
@@ -2043,7 +2044,9 @@ bsc_ruleset_compile (bsc_ruleset_t *rs, const bsc_rule_limits_t *limits, bsc_err
 		rs->mctx = NULL;
 		return st;
 	}
-	if (!(rs->pf = bsc_prefilter_new (rs->rules, rs->n_rules)))
+	if (!(rs->pf = bsc_prefilter_new (rs->rules, rs->n_rules,
+					  1u << BSC_R_BODY | 1u << BSC_R_SPLIT)) ||
+	    !(rs->reason_pf = bsc_prefilter_new (rs->rules, rs->n_rules, 1u << BSC_R_REASON)))
 		return nomem (err, NULL);
 	if (!assign_passes (rs))
 		return nomem (err, NULL);

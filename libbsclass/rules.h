@@ -145,18 +145,21 @@ struct bsc_ruleset {
 	uint8_t *cost;
 	uint8_t *body;          /* per rule: a body rule (its prefilter answer decides when false) */
 	pcre2_match_context *mctx;
-	bsc_prefilter_t *pf;    /* which body rules can match a text */
+	bsc_prefilter_t *pf;    /* which body (and split) rules can match a text */
+	bsc_prefilter_t *reason_pf; /* which reason rules can match a diagnostic */
 };
 
-/* The compiled rule called @name, or NULL (also before compiling). */
-/* The literal prefilter of body rules (prefilter.c). */
-bsc_prefilter_t *bsc_prefilter_new (const bsc_rule_t *rules, size_t n);
+/* The literal prefilter of the rules of the types in @types (bits of
+ * bsc_rule_type_t) that have a regex (prefilter.c). */
+bsc_prefilter_t *bsc_prefilter_new (const bsc_rule_t *rules, size_t n, unsigned types);
 void bsc_prefilter_free (bsc_prefilter_t *pf);
-/* Sets cand[i] for every body rule i that may match @text (cand holds one
- * byte per rule, zeroed); scratch in @arena.  False when out of memory. */
+/* Sets cand[i] for every rule i of the prefilter's types that may match
+ * @text (cand holds one byte per rule, zeroed); scratch in @arena.  False
+ * when out of memory. */
 bool bsc_prefilter_scan (const bsc_prefilter_t *pf, bsc_str_t text, bsc_arena_t *arena,
 			 uint8_t *cand);
 
+/* The compiled rule called @name, or NULL (also before compiling). */
 const bsc_rule_t *bsc_ruleset_find (const bsc_ruleset_t *rs, const char *name);
 
 /* The "describe" text of rule @name, or NULL.  Borrowed from @rs. */

@@ -638,9 +638,17 @@ test_reason_wording (void **state)
 	};
 
 	for (size_t i = 0; i < sizeof (rows) / sizeof (rows[0]); i++) {
-		bsc_reason_t why = bsc_ruleset_reason (engine->rules, rows[i].diag, strlen (rows[i].diag));
-		if (why != rows[i].why)
-			fail_msg ("'%s': reason %d, want %d", rows[i].diag, why, rows[i].why);
+		/* With the literal prefilter (an arena for its scratch) and without. */
+		for (int pf = 0; pf < 2; pf++) {
+			bsc_arena_t arena;
+			bsc_arena_init (&arena);
+			bsc_reason_t why = bsc_ruleset_reason (engine->rules, rows[i].diag,
+							       strlen (rows[i].diag), pf ? &arena : NULL);
+			bsc_arena_release (&arena);
+			if (why != rows[i].why)
+				fail_msg ("'%s' (prefilter %d): reason %d, want %d", rows[i].diag, pf,
+					  why, rows[i].why);
+		}
 	}
 }
 
