@@ -19,16 +19,7 @@ typedef struct {
 /* Most records fit: one allocation, no copy on the way. */
 #define FIRST_CAP 4096
 
-/* Room for @n more bytes, growing the buffer (grow()); false (and the
- * buffer marked failed) when out of memory. */
-static bool grow (buf_t *b, size_t n);
-
-static inline bool
-reserve (buf_t *b, size_t n)
-{
-	return b->len + n + 1 <= b->cap || grow (b, n);
-}
-
+/* reserve()'s slow path: a larger buffer. */
 static bool
 grow (buf_t *b, size_t n)
 {
@@ -45,6 +36,13 @@ grow (buf_t *b, size_t n)
 	b->p = np;
 	b->cap = cap;
 	return true;
+}
+
+/* Room for @n more bytes; false (and the buffer marked failed) when out of memory. */
+static inline bool
+reserve (buf_t *b, size_t n)
+{
+	return b->len + n + 1 <= b->cap || grow (b, n);
 }
 
 static void

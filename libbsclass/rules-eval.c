@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "rules.h"
@@ -112,12 +113,6 @@ run_note_limit (bsc_rule_run_t *run, int rc)
 		run->limit |= rc == PCRE2_ERROR_MATCHLIMIT ? 1 : 2;
 }
 
-static void
-note_limit (eval_ctx_t *c, int rc)
-{
-	run_note_limit (c->run, rc);
-}
-
 /*
  * Rule @r's regex on [@s, @s + @len) from @start.  A JIT-compiled pattern
  * goes to pcre2_jit_match(), which skips the checks pcre2_match() makes
@@ -142,7 +137,7 @@ regex_match (eval_ctx_t *c, const bsc_rule_t *r, bsc_str_t s, bsc_str_t *m)
 	int rc = run_regex (c->rs, r, subject, s.len, 0, 0, c->md);
 
 	if (rc < 0) {
-		note_limit (c, rc);
+		run_note_limit (c->run, rc);
 		return false;
 	}
 	ov = pcre2_get_ovector_pointer (c->md);
@@ -241,7 +236,7 @@ extract (eval_ctx_t *c, const bsc_rule_t *r, bsc_str_t text, bool *fired, bsc_st
 			continue;
 		}
 		if (rc < 0) {
-			note_limit (c, rc);
+			run_note_limit (c->run, rc);
 			break; /* no (more) matches, or a limit: what was found stands */
 		}
 		ov = pcre2_get_ovector_pointer (c->md);
@@ -711,14 +706,18 @@ bsc_ruleset_reason (const bsc_ruleset_t *rs, const char *text, size_t len, bsc_a
 	if (!rs || !rs->compiled || !rs->n_reasons || !text)
 		return BSC_REASON_OTHER;
 	/* The literal prefilter first, as for body rules: a dozen regexes of
-	 * caseless alternatives would each try nearly every offset. */
-	if (arena && (cand = bsc_arena_alloc (arena, rs->n_rules))) {
-		memset (cand, 0, rs->n_rules);
-		if (!bsc_prefilter_scan (rs->reason_pf, (bsc_str_t) { text, len }, arena, cand))
-			cand = NULL;
+	 * caseless alternatives would each try nearly every offset.  Its
+	 * answer is per call scratch, not kept in the result's arena (one
+	 * byte per rule, for each of up to thousands of recipients). */
+	if (arena && (cand = calloc (rs->n_rules, 1)) &&
+	    !bsc_prefilter_scan (rs->reason_pf, (bsc_str_t) { text, len }, arena, cand)) {
+		free (cand);
+		cand = NULL;
 	}
-	if (!(md = pcre2_match_data_create (1, NULL)))
+	if (!(md = pcre2_match_data_create (1, NULL))) {
+		free (cand);
 		return BSC_REASON_OTHER;
+	}
 	for (size_t k = 0; k < rs->n_reasons && why == BSC_REASON_OTHER; k++) {
 		const bsc_rule_t *r = &rs->rules[rs->reasons[k]];
 		if (cand && !cand[rs->reasons[k]])
@@ -728,5 +727,6 @@ bsc_ruleset_reason (const bsc_ruleset_t *rs, const char *text, size_t len, bsc_a
 			why = (bsc_reason_t) r->reason;
 	}
 	pcre2_match_data_free (md);
+	free (cand);
 	return why;
 }

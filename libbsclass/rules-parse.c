@@ -1874,8 +1874,8 @@ assign_passes (bsc_ruleset_t *rs)
 	return true;
 }
 
-/* The split rules in evaluation order, so bsc_ruleset_split() need not walk every rule. */
-/* The indexes of the rules of @type in evaluation order, into *@out and *@n. */
+/* The indexes of the rules of @type in evaluation order, into *@out and *@n:
+ * bsc_ruleset_split() and bsc_ruleset_reason() need not walk every rule. */
 static bool
 list_type (bsc_ruleset_t *rs, bsc_rule_type_t type, size_t **out, size_t *n)
 {

@@ -19,9 +19,10 @@
 
 static bsc_engine_t *engine;
 
-/* An engine with the shipped rules ($BSC_RULES, else ./rules), or NULL. */
+/* An engine with the shipped rules ($BSC_RULES, else ./rules) and the
+ * site rule file @site (NULL: none), or NULL. */
 static bsc_engine_t *
-shipped_engine (void)
+shipped_engine (const char *site)
 {
 	bsc_options_t *o = bsc_options_new ();
 	const char *rules = getenv ("BSC_RULES");
@@ -29,6 +30,8 @@ shipped_engine (void)
 	bsc_error_t err;
 
 	bsc_options_set_rules_dir (o, rules ? rules : "rules");
+	if (site)
+		bsc_options_add_rules_file (o, site);
 	if (bsc_engine_new (o, &e, &err) != BSC_OK)
 		print_error ("engine: %s:%d:%d: %s\n", err.source, err.line, err.column, err.text);
 	bsc_options_free (o);
@@ -38,7 +41,7 @@ shipped_engine (void)
 static int
 setup (void **state)
 {
-	return (engine = shipped_engine ()) ? 0 : -1;
+	return (engine = shipped_engine (NULL)) ? 0 : -1;
 }
 
 static int
@@ -456,7 +459,7 @@ test_prescan_embedded (void **state)
 	 * first original (here text/rfc822-headers) must not make the kept
 	 * block, which comes after it, the original.  The sender may write
 	 * any subtype but the engine's, drawn at random. */
-	bsc_engine_t *other = shipped_engine ();
+	bsc_engine_t *other = shipped_engine (NULL);
 	assert_non_null (other);
 	assert_string_not_equal (other->block_type, engine->block_type);
 	assert_int_equal (strncmp (engine->block_type, BSC_BLOCK_TYPE_PREFIX,
@@ -531,18 +534,14 @@ engine_with_site_rules (const char *site)
 {
 	char path[] = "/tmp/bsc-site-XXXXXX";
 	int fd = mkstemp (path);
-	bsc_options_t *o = bsc_options_new ();
-	const char *rules = getenv ("BSC_RULES");
-	bsc_engine_t *e = NULL;
+	bsc_engine_t *e;
 
 	assert_true (fd >= 0);
 	assert_int_equal (write (fd, site, strlen (site)), (ssize_t) strlen (site));
 	close (fd);
-	bsc_options_set_rules_dir (o, rules ? rules : "rules");
-	bsc_options_add_rules_file (o, path);
-	assert_int_equal (bsc_engine_new (o, &e, NULL), BSC_OK);
+	e = shipped_engine (path);
 	unlink (path);
-	bsc_options_free (o);
+	assert_non_null (e);
 	return e;
 }
 
