@@ -726,6 +726,11 @@ classify_inputs (cli_t *cli, const bsc_engine_t *engine, char **operands, int n)
 		if (!run.pool)	/* a worker that is done, or a failure */
 			return worker_exit >= 0 ? worker_exit : EXIT_USAGE;
 	}
+	/* Records leave in 64 KiB writes, not stdio's 4 KiB (a flood's JSON
+	 * record is about 1.6 KB); a terminal keeps its line buffering. */
+	static char out_buf[64 * 1024];
+	if (!isatty (STDOUT_FILENO))
+		setvbuf (stdout, out_buf, _IOFBF, sizeof out_buf);
 	run.out = output_new (stdout, cli->format, cli->explain);
 	in = run.out ? inputs_new (&sink) : NULL;
 	if (!in) {

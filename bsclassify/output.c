@@ -36,6 +36,8 @@ struct output {
 	int err;		/* errno of the first write error */
 	char *name_raw;		/* the last file name seen ... */
 	char *name_utf8;	/* ... and its copy with invalid UTF-8 replaced */
+	char *json;		/* the JSON record buffer, kept from one record to the next */
+	size_t json_cap;
 };
 
 /* ------------------------------------------------------------ checked writes */
@@ -509,6 +511,7 @@ output_free (output_t *o)
 	free (o->buf);
 	free (o->name_raw);
 	free (o->name_utf8);
+	bsc_free (o->json);
 	free (o);
 }
 
@@ -516,16 +519,16 @@ static int
 json_result (output_t *o, const char *file, long index, const bsc_result_t *r)
 {
 	const char *name = json_file_name (o, file);
-	char *json = NULL;
-	bsc_status_t st = name ? bsc_result_to_json (r, name, index, &json) : BSC_ENOMEM;
+	size_t len;
+	bsc_status_t st = name ? bsc_result_to_json_buf (r, name, index, &o->json, &o->json_cap, &len)
+			       : BSC_ENOMEM;
 
-	if (st != BSC_OK || !json) {
-		json_error (o, file, index, bsc_strerror (st != BSC_OK ? st : BSC_ENOMEM));
+	if (st != BSC_OK) {
+		json_error (o, file, index, bsc_strerror (st));
 		return o->err ? -1 : 1;
 	}
-	out_puts (o, json);
-	out_write (o, "\n", 1);
-	bsc_free (json);
+	o->json[len] = '\n'; /* in place of the NUL */
+	out_write (o, o->json, len + 1);
 	return out_status (o);
 }
 

@@ -459,6 +459,21 @@ BSC_API const char *bsc_result_note (const bsc_result_t *result, size_t i);
 BSC_API bsc_status_t bsc_result_to_json (const bsc_result_t *result, const char *file,
 					 long index, char **out);
 
+/**
+ * bsc_result_to_json_buf: bsc_result_to_json() into a buffer the caller
+ * keeps from one result to the next, the way getline() does: no
+ * allocation once the buffer is large enough.
+ * @buf: in: NULL (and *@cap 0) or a buffer from an earlier call; out: the
+ *   buffer, grown as needed, still the caller's on every return (free
+ *   with bsc_free()).
+ * @cap: its size in bytes.
+ * @len: receives the text's length; a NUL follows it.
+ * Returns: BSC_OK; BSC_ENOMEM (the buffer as it was, *@len 0);
+ * BSC_EINVAL (a NULL argument, or *@buf NULL with *@cap not 0).
+ */
+BSC_API bsc_status_t bsc_result_to_json_buf (const bsc_result_t *result, const char *file,
+					     long index, char **buf, size_t *cap, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

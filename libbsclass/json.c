@@ -60,21 +60,16 @@ puts_ (buf_t *b, const char *s)
 	put (b, s, strlen (s));
 }
 
-/* A JSON string (RFC 8259 section 7).  Invalid UTF-8 (possible only in
- * caller-given text such as a file name) becomes U+FFFD. */
+/* The inside of a JSON string (RFC 8259 section 7).  Invalid UTF-8
+ * (possible only in caller-given text such as a file name) becomes U+FFFD. */
 static void
-put_string (buf_t *b, const char *s)
+put_escaped (buf_t *b, const char *s)
 {
-	if (!s) {
-		put (b, "null", 4);
-		return;
-	}
 	const unsigned char *p = (const unsigned char *) s;
 	size_t n = strlen (s), i = 0;
 
-	if (!reserve (b, n + 2))
+	if (!reserve (b, n))
 		return;
-	b->p[b->len++] = '"';
 	while (i < n) {
 		size_t run = bsc_json_plain_run (p + i, n - i);
 		put (b, (const char *) p + i, run);
@@ -103,6 +98,18 @@ put_string (buf_t *b, const char *s)
 			}
 		}
 	}
+}
+
+/* A JSON string, or null. */
+static void
+put_string (buf_t *b, const char *s)
+{
+	if (!s) {
+		put (b, "null", 4);
+		return;
+	}
+	put (b, "\"", 1);
+	put_escaped (b, s);
 	put (b, "\"", 1);
 }
 
@@ -255,17 +262,18 @@ put_relay (buf_t *b, const bsc_relay_t *rel)
 {
 	const char *name = rel->f[BSC_RELAY_RDNS] ? rel->f[BSC_RELAY_RDNS] : rel->f[BSC_RELAY_HELO];
 	const char *ip = rel->f[BSC_RELAY_IP];
-	size_t n = (name ? strlen (name) : 0) + (ip ? strlen (ip) : 0) + 4;
-	char *s = malloc (n);
 
-	if (!s) {
-		b->failed = true;
-		return;
+	put (b, "\"", 1);
+	if (name)
+		put_escaped (b, name);
+	if (name && ip)
+		put (b, " ", 1);
+	if (ip) {
+		put (b, "[", 1);
+		put_escaped (b, ip);
+		put (b, "]", 1);
 	}
-	snprintf (s, n, "%s%s%s%s%s", name ? name : "", name && ip ? " " : "", ip ? "[" : "",
-		  ip ? ip : "", ip ? "]" : "");
-	put_string (b, s);
-	free (s);
+	put (b, "\"", 1);
 }
 
 static const char *const orig_keys[BSC_ORIG_FIELD_COUNT] = {
@@ -295,16 +303,17 @@ put_original (buf_t *b, const bsc_result_t *r)
 }
 
 bsc_status_t
-bsc_result_to_json (const bsc_result_t *r, const char *file, long index, char **out)
+bsc_result_to_json_buf (const bsc_result_t *r, const char *file, long index, char **buf,
+			size_t *cap, size_t *len)
 {
-	buf_t b = { 0 };
 	bool first = true;
 
-	if (!out)
+	if (!buf || !cap || !len || (!*buf && *cap))
 		return BSC_EINVAL;
-	*out = NULL;
+	*len = 0;
 	if (!r)
 		return BSC_EINVAL;
+	buf_t b = { .p = *buf, .cap = *cap };
 	put (&b, "{", 1);
 	if (file)
 		put_kv (&b, "file", file, &first);
@@ -346,11 +355,30 @@ bsc_result_to_json (const bsc_result_t *r, const char *file, long index, char **
 		put (&b, "]", 1);
 	}
 	put (&b, "}", 1);
-	if (b.failed) {
-		free (b.p);
+	/* A failed grow() left the buffer as it was: still the caller's. */
+	*buf = b.p;
+	*cap = b.cap;
+	if (b.failed)
 		return BSC_ENOMEM;
-	}
 	b.p[b.len] = '\0'; /* reserve() kept the byte */
-	*out = b.p;
+	*len = b.len;
 	return BSC_OK;
+}
+
+bsc_status_t
+bsc_result_to_json (const bsc_result_t *r, const char *file, long index, char **out)
+{
+	char *buf = NULL;
+	size_t cap = 0, len;
+	bsc_status_t st;
+
+	if (!out)
+		return BSC_EINVAL;
+	st = bsc_result_to_json_buf (r, file, index, &buf, &cap, &len);
+	if (st != BSC_OK) {
+		free (buf);
+		buf = NULL;
+	}
+	*out = buf;
+	return st;
 }

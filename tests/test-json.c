@@ -394,6 +394,55 @@ test_json_large (void **state)
 	bsc_result_free (r);
 }
 
+/* The getline()-style form: one buffer for many results, the same text. */
+static void
+test_json_buf (void **state)
+{
+	(void) state;
+	bsc_result_t *big = bsc_result_new (), *small = bsc_result_new ();
+	char *buf = NULL;
+	size_t cap = 0, len = 1;
+
+	for (int i = 0; i < 300; i++) {
+		bsc_rcpt_t *rc = bsc_result_add_rcpt (big);
+		assert_non_null (rc);
+		rc->f[BSC_RCPT_ADDRESS] = "user@example.org";
+	}
+	small->message_id = "<m@example.org>";
+	const bsc_result_t *order[] = { big, small, big, small };
+	for (size_t k = 0; k < 4; k++) {
+		char *want = to_json (order[k], "f", (long) k);
+		char *before = buf;
+		size_t cap_before = cap;
+		assert_int_equal (bsc_result_to_json_buf (order[k], "f", (long) k, &buf, &cap, &len),
+				  BSC_OK);
+		assert_int_equal (len, strlen (want));
+		assert_string_equal (buf, want); /* NUL-terminated at len */
+		assert_true (cap > len);
+		/* The buffer only moves to grow: from the second big one on, never. */
+		if (k >= 1)
+			assert_ptr_equal (buf, before);
+		if (k >= 1)
+			assert_int_equal (cap, cap_before);
+		bsc_free (want);
+	}
+	/* Refused arguments leave the buffer as it is. */
+	char *kept = buf;
+	assert_int_equal (bsc_result_to_json_buf (NULL, NULL, -1, &buf, &cap, &len), BSC_EINVAL);
+	assert_ptr_equal (buf, kept);
+	assert_int_equal (len, 0);
+	assert_int_equal (bsc_result_to_json_buf (small, NULL, -1, NULL, &cap, &len), BSC_EINVAL);
+	assert_int_equal (bsc_result_to_json_buf (small, NULL, -1, &buf, NULL, &len), BSC_EINVAL);
+	assert_int_equal (bsc_result_to_json_buf (small, NULL, -1, &buf, &cap, NULL), BSC_EINVAL);
+	char *none = NULL;
+	size_t some = 16;
+	assert_int_equal (bsc_result_to_json_buf (small, NULL, -1, &none, &some, &len), BSC_EINVAL);
+	bsc_free (buf);
+	small->message_id = NULL;
+	bsc_result_free (big);
+	bsc_result_free (small);
+}
+
 int
 main (void)
 {
@@ -407,6 +456,7 @@ main (void)
 		cmocka_unit_test (test_json_hit_scores),
 		cmocka_unit_test (test_json_args),
 		cmocka_unit_test (test_json_large),
+		cmocka_unit_test (test_json_buf),
 	};
 
 	return cmocka_run_group_tests (tests, NULL, NULL);
