@@ -393,16 +393,39 @@ median (double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The median over the rounds of @ref[r] / @x[r]: how many times faster @x is. */
+static double
+paired (const double *ref, const double *x, int runs)
+{
+	double q[99];
+
+	for (int r = 0; r < runs; r++)
+		q[r] = ref[r] / x[r];
+	return median (q, runs);
+}
+
+/* The variants a round runs (main()). */
+enum {
+	V_BASE, V_MBOX, V_LEAN, V_LIB, V_THR,        /* in this process */
+	V_MBOX_PROC, V_LEAN_PROC, V_CLI, V_CLI2, /* programs of their own */
+	V_COUNT
+};
+
 /*
- * One row: @secs against the in-process baseline (@base) and against the
- * GMime walks reading the mbox file, full and lean (@mbox, @lean: in
- * process for the library's rows, programs of their own for the CLI's).
+ * One row: variant @v's median speed, and how many times faster it is than
+ * the baseline and the GMime walks reading the mbox, full (@mbox) and lean
+ * (@lean): in process for the library's rows, programs for the CLI's.
  */
 static void
-row (const char *name, double secs, const corpus_t *c, double base, double mbox, double lean)
+row (const char *name, double *const *t, int v, int mbox, int lean, const corpus_t *c, int runs)
 {
+	double secs, sorted[99];
+
+	memcpy (sorted, t[v], (size_t) runs * sizeof (double));
+	secs = median (sorted, runs);
 	printf ("%-44s %10.0f %8.1f %7.2f %7.2f %7.2f\n", name, c->n / secs, c->bytes / secs / 1e6,
-		base / secs, mbox / secs, lean / secs);
+		paired (t[V_BASE], t[v], runs), paired (t[mbox], t[v], runs),
+		paired (t[lean], t[v], runs));
 }
 
 int
@@ -492,72 +515,79 @@ main (int argc, char **argv)
 	bsc_options_free (o);
 	latencies = calloc (c.n, sizeof (double));
 
-	double *t_base = calloc ((size_t) runs, sizeof (double));
-	double *t_mbox = calloc ((size_t) runs, sizeof (double));
-	double *t_lean = calloc ((size_t) runs, sizeof (double));
-	double *t_mbox_proc = calloc ((size_t) runs, sizeof (double));
-	double *t_lean_proc = calloc ((size_t) runs, sizeof (double));
-	double *t_lib = calloc ((size_t) runs, sizeof (double));
-	double *t_thr = calloc ((size_t) runs, sizeof (double));
-	double *t_cli = calloc ((size_t) runs, sizeof (double));
-	double *t_cli2 = calloc ((size_t) runs, sizeof (double));
-	long rss_cli = 0, rss;
+	/*
+	 * Rounds: every variant once, in the opposite order from one round to
+	 * the next (A B C, then C B A), so that no variant always runs right
+	 * after the same one or at the same place in a slow spell.  Ratios are
+	 * medians of each round's own ratio (paired), which a drift of the
+	 * machine's speed from round to round does not move.
+	 */
+	double *t[V_COUNT];
+	long rss_cli = 0;
 	size_t mbox_msgs = 0;
 
-	for (int r = 0; r < runs; r++) {
-		double t0 = now_s ();
-		for (size_t i = 0; i < c.n; i++)
-			baseline_one (&c.v[i]);
-		t_base[r] = now_s () - t0;
-
-		t0 = now_s ();
-		mbox_msgs = baseline_mbox (input, true);
-		t_mbox[r] = now_s () - t0;
-
-		t0 = now_s ();
-		(void) baseline_mbox (input, false);
-		t_lean[r] = now_s () - t0;
-
-		t0 = now_s ();
-		classify_range (&c, 0, c.n, 1, r == 0);
-		t_lib[r] = now_s () - t0;
-
-		t0 = now_s ();
-		classify_threads (&c, threads);
-		t_thr[r] = now_s () - t0;
-
-		if (cli) {
-			t_mbox_proc[r] = run_gmime_mbox (input, true);
-			t_lean_proc[r] = run_gmime_mbox (input, false);
-			t_cli[r] = run_cli (cli, rules, input, "1", &rss);
-			rss_cli = rss > rss_cli ? rss : rss_cli;
-			char jobs[8];
-			snprintf (jobs, sizeof jobs, "%d", threads);
-			t_cli2[r] = run_cli (cli, rules, input, jobs, &rss);
+	for (int v = 0; v < V_COUNT; v++)
+		t[v] = calloc ((size_t) runs, sizeof (double));
+	for (int r = 0; r < runs; r++)
+		for (int k = 0; k < V_COUNT; k++) {
+			int v = r % 2 ? V_COUNT - 1 - k : k;
+			long rss = 0;
+			if (v >= V_MBOX_PROC && !cli)
+				continue;
+			double t0 = now_s ();
+			switch (v) {
+			case V_BASE:
+				for (size_t i = 0; i < c.n; i++)
+					baseline_one (&c.v[i]);
+				break;
+			case V_MBOX:
+				mbox_msgs = baseline_mbox (input, true);
+				break;
+			case V_LEAN:
+				(void) baseline_mbox (input, false);
+				break;
+			case V_LIB:
+				classify_range (&c, 0, c.n, 1, r == 0);
+				break;
+			case V_THR:
+				classify_threads (&c, threads);
+				break;
+			case V_MBOX_PROC:
+			case V_LEAN_PROC:
+				(void) run_gmime_mbox (input, v == V_MBOX_PROC);
+				break;
+			default: {
+				char jobs[8];
+				snprintf (jobs, sizeof jobs, "%d", v == V_CLI ? 1 : threads);
+				(void) run_cli (cli, rules, input, jobs, &rss);
+				rss_cli = rss > rss_cli ? rss : rss_cli;
+			}
+			}
+			t[v][r] = now_s () - t0;
 		}
-	}
-	double base = median (t_base, runs);
-	printf ("%zu messages, %.1f MB (mean %.2f KB), %d interleaved rounds, medians\n", c.n,
-		c.bytes / 1e6, c.bytes / 1e3 / c.n, runs);
-	double mbox = median (t_mbox, runs), lean = median (t_lean, runs);
+	printf ("%zu messages, %.1f MB (mean %.2f KB), %d rounds, medians; ratios: medians of "
+		"each round's\n", c.n, c.bytes / 1e6, c.bytes / 1e3 / c.n, runs);
 	printf ("%-44s %10s %8s %7s %7s %7s\n", "variant", "msgs/s", "MB/s", "ratio", "vs mbox",
 		"vs lean");
 	printf ("in this process, the input in memory:\n");
-	row ("GMime parse + walk (baseline)", base, &c, base, mbox, lean);
-	row ("GMime parse + walk, GMime reading the mbox", mbox, &c, base, mbox, lean);
-	row ("GMime lean walk, GMime reading the mbox", lean, &c, base, mbox, lean);
-	row ("libbsclass, 1 thread", median (t_lib, runs), &c, base, mbox, lean);
+	row ("GMime parse + walk (baseline)", t, V_BASE, V_MBOX, V_LEAN, &c, runs);
+	row ("GMime parse + walk, GMime reading the mbox", t, V_MBOX, V_MBOX, V_LEAN, &c, runs);
+	row ("GMime lean walk, GMime reading the mbox", t, V_LEAN, V_MBOX, V_LEAN, &c, runs);
+	row ("libbsclass, 1 thread", t, V_LIB, V_MBOX, V_LEAN, &c, runs);
 	char name[64];
 	snprintf (name, sizeof name, "libbsclass, %d threads, one engine", threads);
-	row (name, median (t_thr, runs), &c, base, mbox, lean);
+	row (name, t, V_THR, V_MBOX, V_LEAN, &c, runs);
 	if (cli) {
-		double mbox_proc = median (t_mbox_proc, runs), lean_proc = median (t_lean_proc, runs);
 		printf ("programs of their own, fork to exit, reading the mbox:\n");
-		row ("GMime parse + walk, GMime reading the mbox", mbox_proc, &c, base, mbox_proc, lean_proc);
-		row ("GMime lean walk, GMime reading the mbox", lean_proc, &c, base, mbox_proc, lean_proc);
-		row ("bsclassify --format=json -j 1", median (t_cli, runs), &c, base, mbox_proc, lean_proc);
+		row ("GMime parse + walk, GMime reading the mbox", t, V_MBOX_PROC, V_MBOX_PROC,
+		     V_LEAN_PROC, &c, runs);
+		row ("GMime lean walk, GMime reading the mbox", t, V_LEAN_PROC, V_MBOX_PROC,
+		     V_LEAN_PROC, &c, runs);
+		row ("bsclassify --format=json -j 1", t, V_CLI, V_MBOX_PROC, V_LEAN_PROC, &c, runs);
 		snprintf (name, sizeof name, "bsclassify --format=json -j %d", threads);
-		row (name, median (t_cli2, runs), &c, base, mbox_proc, lean_proc);
+		row (name, t, V_CLI2, V_MBOX_PROC, V_LEAN_PROC, &c, runs);
+		printf ("bsclassify -j %d against -j 1: %.2f\n", threads,
+			paired (t[V_CLI], t[V_CLI2], runs));
 	}
 	qsort (latencies, c.n, sizeof (double), cmp_double);
 	printf ("latency per message (1 thread): p50 %.1f us, p99 %.1f us\n",
