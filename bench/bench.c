@@ -4,9 +4,11 @@
  *
  *   bench [--runs N] [--threads N] [--cli PATH] [--rules DIR] MBOX|DIR
  *
- * Rounds are interleaved (baseline, library, threads, CLI, then again) and
- * each figure is the median over the rounds, so that a slow spell of this
- * noisy machine hits every variant alike.  The ratios are what to quote.
+ * Each round runs every variant once (the GMime walks, the library on 1
+ * and N threads, the CLI), in the opposite order from the round before;
+ * speeds are medians over the rounds and ratios medians of each round's
+ * own ratio, so that a slow spell of this noisy machine hits every variant
+ * alike.  The ratios are what to quote.  bench/README.md has the rows.
  */
 #define _GNU_SOURCE
 #include <dirent.h>

@@ -10,7 +10,7 @@ set -e
 build=${1:-.}
 src=${2:-.}
 count=${BENCH_COUNT:-20000}
-runs=${BENCH_RUNS:-5}
+runs=${BENCH_RUNS:-6}
 data=$build/bench/data
 mkdir -p "$data"
 source=$src/../shared/corpus-dev
