@@ -1,7 +1,8 @@
 /*
  * fuzz-classify.c - the whole classify path from raw bytes: bsc_classify(),
  * bsc_classify_gmime() on GMime's own parse of the bytes, every result
- * accessor (in range and out of range) and bsc_result_to_json().
+ * accessor (in range and out of range) and bsc_result_to_json(); and the
+ * same answer when a one-part message goes through GMime's tree.
  *
  * Two engines read each input: one with the default limits and a site
  * config (so the origin proofs run), one with tiny limits (so every limit
@@ -108,6 +109,26 @@ read_result (const bsc_result_t *r)
 		bsc_free (json);
 }
 
+/* A message that is one text part, read without GMime's tree
+ * (bsc_walk_single()), answers as GMime's tree makes it answer. */
+static void
+same_through_tree (const bsc_engine_t *e, const uint8_t *data, size_t size, const bsc_result_t *r)
+{
+	bsc_result_t *t = NULL;
+	char *a = NULL, *b = NULL;
+
+	if (bsc_classify_flags (e, (const char *) data, size, BSC_CLASSIFY_GMIME_TREE, &t) != BSC_OK ||
+	    bsc_result_to_json (r, NULL, -1, &a) != BSC_OK || bsc_result_to_json (t, NULL, -1, &b) != BSC_OK)
+		abort ();
+	if (strcmp (a, b)) {
+		fprintf (stderr, "read alone:\n%s\nthrough GMime's tree:\n%s\n", a, b);
+		abort ();
+	}
+	bsc_free (a);
+	bsc_free (b);
+	bsc_result_free (t);
+}
+
 /* The depth, parts and header fields of a GMime tree. */
 static void
 measure (GMimeObject *o, size_t depth, size_t *max_depth, size_t *parts, size_t *fields)
@@ -181,6 +202,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 			if (!r)
 				abort ();
 			read_result (r);
+			same_through_tree (engines[k], data, size, r);
 		} else if (r || (st != BSC_EPARSE && st != BSC_ENOMEM)) {
 			abort (); /* a result only with BSC_OK; no other failure for bytes */
 		}

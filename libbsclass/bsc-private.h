@@ -510,6 +510,14 @@ typedef struct bsc_work {
 	bool orig_done;     /* the first embedded original wins */
 	bool headers_read;  /* @headers came from bsc_walk_top(), not from GMime */
 	const bsc_blocks_t *blocks; /* header blocks the pre-scan kept from GMime, or NULL */
+	/* From bsc_walk_top(), for bsc_walk_single(): the top block's raw
+	 * Content-Type, Content-Transfer-Encoding and Content-Disposition
+	 * values (ptr NULL when absent) and the body after its empty line;
+	 * @ok false when one of them repeats or has blanks before its colon. */
+	struct {
+		bsc_str_t type, encoding, disposition, body;
+		bool ok;
+	} top;
 } bsc_work_t;
 
 /*
@@ -535,6 +543,23 @@ char *bsc_prescan (const char *data, size_t len, const size_t *limits, bsc_resul
  * @data: valid as long as it is.
  */
 char *bsc_walk_top (bsc_work_t *w, const char *data, size_t len, size_t *out_len);
+/*
+ * After bsc_walk_top(): a message that is one text part (no Content-Type,
+ * text/plain or text/html) has no MIME structure for GMime to build, so
+ * its text is read from the body here, its Content-* fields parsed by
+ * GMime's own functions (g_mime_content_type_parse() and the like) and its
+ * content decoded as part_bytes() decodes a leaf: what bsc_walk() reads of
+ * GMime's tree for it, without the dozen objects.  False, with nothing
+ * read, for anything else (GMime builds the tree).
+ */
+bool bsc_walk_single (bsc_work_t *w);
+
+/* bsc_classify() with @flags: BSC_CLASSIFY_GMIME_TREE reads a message that
+ * is one text part through GMime's tree all the same (bsc_walk_single()
+ * off), so that tests can compare the two ways.  classify.c. */
+#define BSC_CLASSIFY_GMIME_TREE 1u
+bsc_status_t bsc_classify_flags (const bsc_engine_t *engine, const char *data, size_t len,
+				 unsigned flags, bsc_result_t **out);
 /*
  * The header block at @p (up to @end) as GMime's parser splits it (3.2,
  * step_headers()), when it is plain: every line a field "Name:" (printable

@@ -359,11 +359,16 @@ unborrow (GByteArray *bytes)
  */
 static bsc_status_t
 classify_parsed (const bsc_engine_t *engine, const char *data, size_t len,
-		 const bsc_blocks_t *blocks, bsc_result_t *r)
+		 const bsc_blocks_t *blocks, unsigned flags, bsc_result_t *r)
 {
 	bsc_work_t w = { .engine = engine, .r = r, .blocks = blocks };
 	char *buf = bsc_walk_top (&w, data, len, &len);
 
+	/* One text part (a third of a real bounce flood): no tree to build. */
+	if (buf && !(flags & BSC_CLASSIFY_GMIME_TREE) && bsc_walk_single (&w)) {
+		free (buf);
+		return bsc_classify_finish (&w);
+	}
 	if (buf)
 		data = buf;
 	/* GMime reads the bytes in place: a byte array that borrows them,
@@ -394,6 +399,13 @@ classify_parsed (const bsc_engine_t *engine, const char *data, size_t len,
 
 bsc_status_t
 bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_result_t **out)
+{
+	return bsc_classify_flags (engine, data, len, 0, out);
+}
+
+bsc_status_t
+bsc_classify_flags (const bsc_engine_t *engine, const char *data, size_t len, unsigned flags,
+		    bsc_result_t **out)
 {
 	char *copy = NULL;
 	bsc_result_t *r;
@@ -469,7 +481,7 @@ bsc_classify (const bsc_engine_t *engine, const char *data, size_t len, bsc_resu
 	if (len > G_MAXUINT)
 		len = G_MAXUINT;
 
-	st = classify_parsed (engine, data, len, &blocks, r);
+	st = classify_parsed (engine, data, len, &blocks, flags, r);
 	free (copy);
 	if (st != BSC_OK) {
 		bsc_result_free (r);

@@ -157,6 +157,25 @@ finish_block (bsc_work_t *w, bsc_fields_t *out)
 	}
 }
 
+/* Notes a Content-* field of the top block for bsc_walk_single(). */
+static void
+top_field (bsc_work_t *w, const bsc_field_t *f)
+{
+	static const char *const names[] = { "Content-Type", "Content-Transfer-Encoding",
+					     "Content-Disposition" };
+	bsc_str_t *slot[] = { &w->top.type, &w->top.encoding, &w->top.disposition };
+
+	for (size_t k = 0; k < 3; k++) {
+		if (!bsc_str_ieq (f->name, names[k]))
+			continue;
+		/* Which one of two GMime would take, or whether it reads a
+		 * name with blanks before the colon, is GMime's business. */
+		if (slot[k]->ptr || f->value.ptr != f->name.ptr + f->name.len + 1)
+			w->top.ok = false;
+		*slot[k] = f->value;
+	}
+}
+
 char *
 bsc_walk_top (bsc_work_t *w, const char *data, size_t len, size_t *out_len)
 {
@@ -174,14 +193,19 @@ bsc_walk_top (bsc_work_t *w, const char *data, size_t len, size_t *out_len)
 	/* GMime still needs the fields that make the MIME structure; the
 	 * rest cost it a GObject each, which only read_headers() read. */
 	size_t glen = 0;
+	w->top.ok = true;
 	for (size_t i = 0; i < out->n; i++) {
 		const bsc_field_t *f = &out->v[i];
 		if (bsc_is_content_field (f->name)) {
 			size_t n = (size_t) (f->value.ptr + f->value.len - f->name.ptr);
 			memcpy (gmime + glen, f->name.ptr, n);
 			glen += n;
+			top_field (w, f);
 		}
 	}
+	/* The body starts after the empty line ("\n" or "\r\n"). */
+	const char *content = body + (*body == '\r') + 1;
+	w->top.body = (bsc_str_t) { content, (size_t) (end - content) };
 	memcpy (gmime + glen, body, (size_t) (end - body));
 	*out_len = glen + (size_t) (end - body);
 	finish_block (w, out);
@@ -223,6 +247,44 @@ kept_original (bsc_work_t *w, GMimeContentType *ct)
 	}
 }
 
+static size_t
+in_cap_for (size_t cap)
+{
+	size_t in_cap = cap > SIZE_MAX / 2 - 4096 ? SIZE_MAX - 4096 : cap * 2 + 1024;
+
+	/* Whole chunks: the last one read may go past in_cap. */
+	return (in_cap + 4095) / 4096 * 4096;
+}
+
+/*
+ * part_bytes()'s end: @inlen bytes at @in in the transfer encoding @enc,
+ * decoded and cut to @cap.  @buf (malloc'd, may be NULL) holds @in or is
+ * NULL; it passes to *@tmp, or is freed when decoding needs a new buffer.
+ */
+static bool
+decode_bytes (GMimeContentEncoding enc, const char *in, size_t inlen, size_t cap, char *buf,
+	      bsc_str_t *out, char **tmp)
+{
+	if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
+		GMimeEncoding state;
+		char *dec;
+
+		g_mime_encoding_init_decode (&state, enc);
+		if (!(dec = malloc (g_mime_encoding_outlen (&state, inlen) + 1))) {
+			free (buf);
+			*tmp = NULL;
+			return false;
+		}
+		inlen = g_mime_encoding_step (&state, in, inlen, dec);
+		free (buf);
+		in = buf = dec;
+	}
+	*out = (bsc_str_t) { inlen ? in : NULL, inlen < cap ? inlen : cap };
+	*tmp = buf;
+	return true;
+}
+
 /*
  * The decoded content of a leaf part (Content-Transfer-Encoding undone), at
  * most @cap bytes: bounded so that a 50 MB attachment costs no more than
@@ -250,9 +312,7 @@ part_bytes (GMimePart *part, size_t cap, bsc_str_t *out, char **tmp)
 	if (!dw || !(src = g_mime_data_wrapper_get_stream (dw)))
 		return false;
 	enc = g_mime_data_wrapper_get_encoding (dw);
-	in_cap = cap > SIZE_MAX / 2 - 4096 ? SIZE_MAX - 4096 : cap * 2 + 1024;
-	/* Whole chunks: the last one read may go past in_cap. */
-	in_cap = (in_cap + 4095) / 4096 * 4096;
+	in_cap = in_cap_for (cap);
 	if (GMIME_IS_STREAM_MEM (src) && GMIME_STREAM_MEM (src)->buffer) {
 		/* GMime's parser hands out parts of a memory stream as
 		 * substreams sharing its array: read the bytes in place. */
@@ -288,23 +348,7 @@ part_bytes (GMimePart *part, size_t cap, bsc_str_t *out, char **tmp)
 		in = buf;
 		inlen = have;
 	}
-	if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
-	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
-		GMimeEncoding state;
-		char *dec;
-
-		g_mime_encoding_init_decode (&state, enc);
-		if (!(dec = malloc (g_mime_encoding_outlen (&state, inlen) + 1))) {
-			free (buf);
-			return false;
-		}
-		inlen = g_mime_encoding_step (&state, in, inlen, dec);
-		free (buf);
-		in = buf = dec;
-	}
-	*out = (bsc_str_t) { inlen ? in : NULL, inlen < cap ? inlen : cap };
-	*tmp = buf;
-	return true;
+	return decode_bytes (enc, in, inlen, cap, buf, out, tmp);
 }
 
 static bool
@@ -419,28 +463,33 @@ add_plain_text (bsc_work_t *w, const char *p, size_t len)
 		append_text (w, utf8, strlen (utf8));
 }
 
-/* Adds a text part's words to the sample the body rules read. */
-static void
-add_text (bsc_work_t *w, GMimePart *part, bool html)
+/* How many decoded bytes of a text part add_text_bytes() can use; 0 when
+ * the sample is full (noted). */
+static size_t
+text_room (bsc_work_t *w, bool html)
 {
 	size_t cap = w->engine->limits[BSC_LIMIT_TEXT_SAMPLE];
-	bsc_str_t ba;
-	const char *charset;
-	char *utf8 = NULL, *tmp;
-	size_t ulen = 0;
 
 	if (w->text_len >= cap) {
 		bsc_result_add_note (w->r, "limit: text-sample");
-		return;
+		return 0;
 	}
 	/* One byte more than fits, so that append_text() sees a cut and notes it. */
-	if (!part_bytes (part, cap - w->text_len + 1 + (html ? cap : 0), &ba, &tmp))
-		return;
+	return cap - w->text_len + 1 + (html ? cap : 0);
+}
+
+/* Adds a text part's decoded bytes @ba (in @charset, NULL: undeclared) to
+ * the sample the body rules read, and frees @tmp (part_bytes()). */
+static void
+add_text_bytes (bsc_work_t *w, bsc_str_t ba, char *tmp, const char *charset, bool html)
+{
+	char *utf8 = NULL;
+	size_t ulen = 0;
+
 	if (!ba.len) { /* an empty part: no data, which g_convert refuses (a GLib critical) */
 		free (tmp);
 		return;
 	}
-	charset = g_mime_object_get_content_type_parameter (GMIME_OBJECT (part), "charset");
 	if (charset && g_ascii_strcasecmp (charset, "utf-8") && g_ascii_strcasecmp (charset, "us-ascii")) {
 		gsize got = 0;
 		GError *err = NULL;
@@ -464,6 +513,20 @@ add_text (bsc_work_t *w, GMimePart *part, bool html)
 	if (html)
 		ulen = html_to_text (utf8, ulen);
 	append_text (w, utf8, ulen);
+}
+
+/* Adds a text part's words to the sample the body rules read. */
+static void
+add_text (bsc_work_t *w, GMimePart *part, bool html)
+{
+	size_t room = text_room (w, html);
+	bsc_str_t ba;
+	char *tmp;
+
+	if (room && part_bytes (part, room, &ba, &tmp))
+		add_text_bytes (w, ba, tmp,
+				g_mime_object_get_content_type_parameter (GMIME_OBJECT (part), "charset"),
+				html);
 }
 
 /* Appends UTF-8 text to the sample, within its limit. */
@@ -513,6 +576,15 @@ take_original_bytes (bsc_work_t *w, GMimePart *part, bool headers_only)
 	}
 }
 
+/* Whether a text part's words go into the sample: not a named attachment
+ * (data, not the report's words), and HTML only when there is no text. */
+static bool
+text_wanted (bsc_work_t *w, GMimeContentDisposition *cd, const char *filename, bool html)
+{
+	return !(cd && g_mime_content_disposition_is_attachment (cd) && filename) &&
+	       !(html && w->text_len);
+}
+
 static void
 leaf (bsc_work_t *w, GMimePart *part)
 {
@@ -545,15 +617,75 @@ leaf (bsc_work_t *w, GMimePart *part)
 		if (!w->orig_done)
 			take_original_bytes (w, part, false);
 	} else if (type_is (ct, "text", "plain") || type_is (ct, "text", "html")) {
-		GMimeContentDisposition *cd = g_mime_object_get_content_disposition (obj);
-		/* A named text attachment is data, not the report's words. */
-		if (cd && g_mime_content_disposition_is_attachment (cd) &&
-		    g_mime_part_get_filename (part))
-			return;
-		if (type_is (ct, "text", "html") && w->text_len)
-			return;
-		add_text (w, part, type_is (ct, "text", "html"));
+		bool html = type_is (ct, "text", "html");
+		if (text_wanted (w, g_mime_object_get_content_disposition (obj),
+				 g_mime_part_get_filename (part), html))
+			add_text (w, part, html);
 	}
+}
+
+/* A raw field value as GMime's parse functions take it: a C string, trimmed. */
+static char *
+value_string (bsc_work_t *w, bsc_str_t raw)
+{
+	bsc_str_t v = bsc_str_trim (raw);
+
+	return bsc_arena_strndup (&w->r->arena, v.ptr ? v.ptr : "", v.len);
+}
+
+bool
+bsc_walk_single (bsc_work_t *w)
+{
+	GMimeParserOptions *po = w->engine->parser_options;
+	GMimeContentType *ct = NULL;
+	GMimeContentDisposition *cd = NULL;
+	GMimeContentEncoding enc = GMIME_CONTENT_ENCODING_DEFAULT;
+	char *v;
+
+	if (!w->top.ok || !w->headers_read)
+		return false;
+	if (w->top.type.ptr) {
+		/* (No Content-Type: text/plain, RFC 2045 section 5.2.)  What does
+		 * not even begin "text/" goes to GMime without a parse here: a
+		 * multipart or message part (two thirds of a flood) or an
+		 * unusual value, which GMime's tree then reads as it reads it. */
+		if (!bsc_str_iprefix (bsc_str_trim (w->top.type), "text/") ||
+		    !(v = value_string (w, w->top.type)) || !(ct = g_mime_content_type_parse (po, v)))
+			return false;
+		if (!type_is (ct, "text", "plain") && !type_is (ct, "text", "html")) {
+			g_object_unref (ct);
+			return false;
+		}
+	}
+	if (w->top.disposition.ptr &&
+	    (!(v = value_string (w, w->top.disposition)) || !(cd = g_mime_content_disposition_parse (po, v)))) {
+		if (ct)
+			g_object_unref (ct);
+		return false;
+	}
+	if (w->top.encoding.ptr && (v = value_string (w, w->top.encoding)))
+		enc = g_mime_content_encoding_from_string (v);
+	/* As walk() and leaf() read such a part of GMime's tree. */
+	bool html = type_is (ct, "text", "html");
+	const char *filename = cd ? g_mime_content_disposition_get_parameter (cd, "filename") : NULL;
+	if (!filename && ct)
+		filename = g_mime_content_type_get_parameter (ct, "name");
+	if (++w->parts_seen > w->engine->limits[BSC_LIMIT_PARTS]) {
+		bsc_result_add_note (w->r, "limit: parts");
+	} else if (text_wanted (w, cd, filename, html)) {
+		size_t room = text_room (w, html);
+		bsc_str_t ba;
+		char *tmp;
+		size_t inlen = w->top.body.len < in_cap_for (room) ? w->top.body.len : in_cap_for (room);
+		if (room && decode_bytes (enc, w->top.body.ptr, inlen, room, NULL, &ba, &tmp))
+			add_text_bytes (w, ba, tmp, ct ? g_mime_content_type_get_parameter (ct, "charset") : NULL,
+					html);
+	}
+	if (cd)
+		g_object_unref (cd);
+	if (ct)
+		g_object_unref (ct);
+	return true;
 }
 
 static void

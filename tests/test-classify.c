@@ -10,8 +10,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <glib.h>
 
 #include "bsclass.h"
 #include "bsclass-gmime.h"
@@ -797,6 +800,226 @@ test_top_block (void **state)
 	free (text);
 }
 
+/* Whether bsc_walk_single() reads @msg itself (after bsc_walk_top()). */
+static bool
+read_alone (const char *msg)
+{
+	bsc_result_t *r = bsc_result_new ();
+	bsc_work_t w = { .engine = engine, .r = r };
+	size_t len;
+	char *buf;
+	bool alone;
+
+	assert_non_null (r);
+	if (!strncmp (msg, "From ", 5)) /* an mbox From_ line, which bsc_classify() skips */
+		msg = strchr (msg, '\n') ? strchr (msg, '\n') + 1 : "";
+	buf = bsc_walk_top (&w, msg, strlen (msg), &len);
+	alone = buf && bsc_walk_single (&w);
+	free (buf);
+	bsc_result_free (r);
+	return alone;
+}
+
+/* The JSON of @msg from @e, read the way @flags says (bsc_classify_flags()). */
+static char *
+json_flags (const bsc_engine_t *e, const char *msg, unsigned flags)
+{
+	bsc_result_t *r = NULL;
+	char *json = NULL;
+
+	assert_int_equal (bsc_classify_flags (e, msg, strlen (msg), flags, &r), BSC_OK);
+	assert_int_equal (bsc_result_to_json (r, NULL, -1, &json), BSC_OK);
+	bsc_result_free (r);
+	return json;
+}
+
+/* An engine that evaluates every rule, with a site rule whose match is the
+ * whole text sample; @text_limit: the text-sample limit (0: default). */
+static bsc_engine_t *
+text_engine (size_t text_limit)
+{
+	static const char site[] = "body ZZ_TEXT /\\A[\\s\\S]+\\z/\ndescribe ZZ_TEXT the whole text sample\n";
+	char path[] = "/tmp/bsc-site-XXXXXX";
+	int fd = mkstemp (path);
+	const char *rules = getenv ("BSC_RULES");
+	bsc_options_t *o = bsc_options_new ();
+	bsc_engine_t *e = NULL;
+
+	assert_true (fd >= 0);
+	assert_int_equal (write (fd, site, strlen (site)), (ssize_t) strlen (site));
+	close (fd);
+	bsc_options_set_rules_dir (o, rules ? rules : "rules");
+	bsc_options_add_rules_file (o, path);
+	bsc_options_set_explain (o, 1);
+	if (text_limit)
+		bsc_options_set_limit (o, BSC_LIMIT_TEXT_SAMPLE, text_limit);
+	assert_int_equal (bsc_engine_new (o, &e, NULL), BSC_OK);
+	bsc_options_free (o);
+	unlink (path);
+	return e;
+}
+
+/* @msg answers alike read alone and through GMime's tree (@what names it). */
+static void
+same_both_ways (const bsc_engine_t *e, const char *msg, size_t len, const char *what)
+{
+	bsc_result_t *r[2] = { NULL, NULL };
+	char *j[2] = { NULL, NULL };
+
+	for (int k = 0; k < 2; k++) {
+		bsc_status_t st = bsc_classify_flags (e, msg, len, k ? BSC_CLASSIFY_GMIME_TREE : 0, &r[k]);
+		if (st == BSC_OK)
+			assert_int_equal (bsc_result_to_json (r[k], NULL, -1, &j[k]), BSC_OK);
+		bsc_result_free (r[k]);
+	}
+	if (!j[0] != !j[1] || (j[0] && strcmp (j[0], j[1])))
+		fail_msg ("%s:\n%s\nGMime's tree:\n%s", what, j[0] ? j[0] : "(failed)",
+			  j[1] ? j[1] : "(failed)");
+	bsc_free (j[0]);
+	bsc_free (j[1]);
+}
+
+/*
+ * A message that is one text part is read without GMime's tree
+ * (bsc_walk_single()); everything else, and anything GMime might read
+ * otherwise, goes to GMime.  Either way the answer is the one GMime's tree
+ * gives: compared whole, with a site rule whose match is the entire text
+ * sample (so the text itself is compared, not only what the rules make of
+ * it), every rule evaluated, a small text-sample limit and CRLF lines.
+ */
+static void
+test_single_part (void **state)
+{
+	static const char head[] = "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"
+				   "To: alice@example.com\nReturn-Path: <>\n"
+				   "Subject: Undelivered Mail Returned to Sender\n";
+	/* "could not be delivered to bob@example.org: 550 5.1.1 unknown user (café)" */
+	static const char plain[] = "Your message could not be delivered to:\n\n"
+				    "  bob@example.org\n    550 5.1.1 User unknown (caf\xc3\xa9)\n";
+	static const struct {
+		const char *fields, *body;
+		bool alone;
+	} rows[] = {
+		{ "", plain, true },
+		{ "Content-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: 7bit\n", plain, true },
+		{ "Content-Type: TEXT/PLAIN;\n\tcharset=\"ISO-8859-1\"\nContent-Transfer-Encoding: Quoted-Printable\n",
+		  "Your message could not be delivered to:=\n\n\n  bob@example.org\n    550 5.1.1 User unknown (caf=E9)\n",
+		  true },
+		{ "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n",
+		  "WW91ciBtZXNzYWdlIGNvdWxkIG5vdCBiZSBkZWxpdmVyZWQgdG86CgogIGJvYkBleGFtcGxlLm9y\n"
+		  "Zwo gICA1NTAgNS4xLjEgVXNlciB1bmtub3duIChjYWbDqSkK\n", true },
+		{ "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n", "WW91ciBt!!ZXNz\n=YWdl\n", true },
+		{ "Content-Type: text/html; charset=utf-8\n",
+		  "<html><body><p>Your message could not be delivered to:</p><p>bob@example.org"
+		  "<br>550 5.1.1 User unknown &amp; gone</p></body></html>\n", true },
+		{ "Content-Type: text/plain (the report); charset=koi8-r\n", "\xf0\xd2\xc9\xd7\xc5\xd4\n", true },
+		{ "Content-Type: text/plain; charset=x-no-such-charset\n", plain, true },
+		{ "Content-Type: text/plain;\n charset=us-ascii;\n format=flowed\n", plain, true },
+		{ "Content-Type: text/plain; charset=utf-8\n", "bad \xff\xfe utf-8 \xc3\n", true },
+		{ "Content-Type: text/plain\nContent-Transfer-Encoding: x-uuencode\n",
+		  "begin 644 r.txt\n+8F]B0&5X86UP;&4*\n`\nend\n", true },
+		{ "Content-Type: text/plain; name=\"report.txt\"\nContent-Disposition: attachment\n", plain, true },
+		{ "Content-Disposition: attachment; filename=report.txt\n", plain, true },
+		{ "Content-Disposition: attachment\n", plain, true },
+		{ "Content-Disposition: inline\nContent-Description: the report\n", plain, true },
+		{ "Content-Type: text/plain\n", "", true },
+		{ "Content-Type: text/plain\n", "no line end at the end", true },
+		{ "Content-Type: text/enriched\n", plain, false },
+		{ "Content-Type: text/\n", plain, false },
+		{ "Content-Type: \"text/plain\"\n", plain, false },
+		{ "Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n", "AAAA\n", false },
+		{ "Content-Type: text/plain\nContent-Type: text/html\n", plain, false },
+		{ "Content-Transfer-Encoding: base64\nContent-Transfer-Encoding: 7bit\n", plain, false },
+		{ "Content-Type : text/plain\n", plain, false },
+		{ "Content-Type: multipart/mixed; boundary=\"X\"\n",
+		  "--X\nContent-Type: text/plain\n\nYour message could not be delivered.\n--X--\n", false },
+		{ "Content-Type: message/rfc822\n", "Subject: hi\n\nhello\n", false },
+	};
+	bsc_engine_t *e[2] = { text_engine (0), text_engine (40) };
+
+	for (size_t i = 0; i < sizeof (rows) / sizeof (rows[0]); i++) {
+		char *msg = concat (head, rows[i].fields, "\n", rows[i].body);
+		if (read_alone (msg) != rows[i].alone)
+			fail_msg ("row %zu: %s by bsc_walk_single()", i, rows[i].alone ? "not read" : "read");
+		for (int crlf = 0; crlf < 2; crlf++) {
+			char *m = with_line (msg, "", crlf);
+			for (int k = 0; k < 2; k++)
+				same_both_ways (e[k], m, strlen (m), "row");
+			free (m);
+		}
+		free (msg);
+	}
+	/* The whole text of the first row is what the body rules read. */
+	char *msg = concat (head, "", "\n", plain), *j = json_flags (e[0], msg, 0);
+	assert_non_null (strstr (j, "{\"name\": \"ZZ_TEXT\", \"score\": 0, \"points\": {}, \"match\": "
+				    "\"Your message could not be delivered to:\\u000a\\u000a  bob@"));
+	bsc_free (j);
+	free (msg);
+	bsc_engine_free (e[0]);
+	bsc_engine_free (e[1]);
+}
+
+/* Every message of the mail files in @dir (mboxes split at their From_
+ * lines) answers alike both ways; returns how many were one text part. */
+static size_t
+folder_both_ways (const bsc_engine_t *e, const char *dir, size_t *messages)
+{
+	DIR *d = opendir (dir);
+	struct dirent *de;
+	size_t alone = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir (d))) {
+		const char *dot = strrchr (de->d_name, '.');
+		if (!dot || (strcmp (dot, ".mbox") && strcmp (dot, ".eml") && strcmp (dot, ".msg") &&
+			     strcmp (dot, ".txt")))
+			continue;
+		char *path = concat (dir, "/", de->d_name, ""), *data;
+		gsize len;
+		assert_true (g_file_get_contents (path, &data, &len, NULL));
+		for (const char *p = data, *end = data + len; p < end;) {
+			const char *next = p + 1;
+			while (next < end && !(next[-1] == '\n' && !strncmp (next, "From ", 5))) {
+				const char *nl = memchr (next, '\n', (size_t) (end - next));
+				next = nl ? nl + 1 : end;
+			}
+			char *msg = g_strndup (p, (gsize) (next - p));
+			same_both_ways (e, msg, strlen (msg), path);
+			alone += read_alone (msg);
+			++*messages;
+			g_free (msg);
+			p = next;
+		}
+		g_free (data);
+		free (path);
+	}
+	closedir (d);
+	return alone;
+}
+
+/* The same over the project's sample mails and, when present, ../shared/corpus-dev. */
+static void
+test_single_part_corpus (void **state)
+{
+	const char *top = getenv ("top_srcdir");
+	bsc_engine_t *e = text_engine (0);
+	size_t n = 0, alone;
+	char *dir = concat (top ? top : ".", "/corpus", "", "");
+
+	alone = folder_both_ways (e, dir, &n);
+	print_message ("corpus/: %zu messages, %zu of them one text part\n", n, alone);
+	assert_true (n > 50);
+	assert_true (alone > 0);
+	free (dir);
+	dir = concat (top ? top : ".", "/../shared/corpus-dev", "", "");
+	n = 0;
+	alone = folder_both_ways (e, dir, &n);
+	print_message ("corpus-dev: %zu messages, %zu of them one text part\n", n, alone);
+	free (dir);
+	bsc_engine_free (e);
+}
+
 /* The address a report was delivered to, and what VERP, SRS and BATV encode there. */
 static void
 test_addressed_to (void **state)
@@ -858,6 +1081,8 @@ main (void)
 		cmocka_unit_test (test_json),
 		cmocka_unit_test (test_top_block),
 		cmocka_unit_test (test_addressed_to),
+		cmocka_unit_test (test_single_part),
+		cmocka_unit_test (test_single_part_corpus),
 	};
 	return cmocka_run_group_tests (tests, setup, teardown);
 }
