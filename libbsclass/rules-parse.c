@@ -98,7 +98,7 @@ typedef struct rule_body {
 	bool lit_caseless;
 	uint16_t *xgroups; /* extraction: group numbers by field, see bsc_rule_t */
 	uint16_t xoff[BSC_X_COUNT + 1];
-	char *source;      /* split rules: the pattern as written, for the union */
+	char *source;      /* split rules: the pattern matched (its JIT-safe spelling), for the union */
 	uint32_t options;  /* split rules: its PCRE2_CASELESS/MULTILINE/DOTALL/EXTENDED */
 	bsc_loc_t loc;
 } rule_body_t;
@@ -746,9 +746,13 @@ jit_safe_pattern (const char *pat, size_t len, size_t *out_len)
 	return out;
 }
 
-/* Swaps @b's code for one compiled from the JIT-safe spelling, when there is one that compiles alike. */
+/*
+ * Swaps @b's code for one compiled from the JIT-safe spelling, when there
+ * is one that compiles alike; with @keep, *@keep receives that spelling
+ * (new, NUL-terminated), else NULL.
+ */
 static void
-use_jit_safe_code (rule_body_t *b, const char *pat, size_t len, uint32_t options)
+use_jit_safe_code (rule_body_t *b, const char *pat, size_t len, uint32_t options, char **keep)
 {
 	size_t safe_len;
 	char *safe = jit_safe_pattern (pat, len, &safe_len);
@@ -757,12 +761,15 @@ use_jit_safe_code (rule_body_t *b, const char *pat, size_t len, uint32_t options
 	int errcode;
 	PCRE2_SIZE erroff;
 
+	if (keep)
+		*keep = NULL;
 	if (!safe)
 		return;
 	code = pcre2_compile ((PCRE2_SPTR) safe, safe_len, options, &errcode, &erroff, NULL);
-	free (safe);
-	if (!code)
+	if (!code) {
+		free (safe);
 		return;
+	}
 	pcre2_pattern_info (b->code, PCRE2_INFO_CAPTURECOUNT, &caps[0]);
 	pcre2_pattern_info (code, PCRE2_INFO_CAPTURECOUNT, &caps[1]);
 	pcre2_pattern_info (b->code, PCRE2_INFO_NAMECOUNT, &names[0]);
@@ -770,10 +777,17 @@ use_jit_safe_code (rule_body_t *b, const char *pat, size_t len, uint32_t options
 	/* A belt to the braces: group numbers must not move, or extraction would read other groups. */
 	if (caps[0] != caps[1] || names[0] != names[1]) {
 		pcre2_code_free (code);
+		free (safe);
 		return;
 	}
 	pcre2_code_free (b->code);
 	b->code = code;
+	if (keep) {
+		safe[safe_len] = '\0'; /* (jit_safe_pattern() left room) */
+		*keep = safe;
+	} else {
+		free (safe);
+	}
 }
 
 /* ------------------------------------------------------------------ regex */
@@ -844,11 +858,15 @@ parse_regex (parser_t *ps, rule_body_t *b)
 	}
 	if ((st = check_group_names (ps, b, pat, (size_t) (q - pat))) != BSC_OK)
 		return st;
-	use_jit_safe_code (b, pat, (size_t) (q - pat), options);
+	/* A split rule also runs inside the split union (build_split_union()):
+	 * spelt there as the code that is matched, or the union's JIT would
+	 * miss what the rule's finds. */
+	use_jit_safe_code (b, pat, (size_t) (q - pat), options,
+			   b->type == BSC_R_SPLIT ? &b->source : NULL);
 	if (!required_literal (b, pat, (size_t) (q - pat), options))
 		return nomem (ps->err, ps->source);
 	if (b->type == BSC_R_SPLIT) {
-		if (!(b->source = strndup (pat, (size_t) (q - pat))))
+		if (!b->source && !(b->source = strndup (pat, (size_t) (q - pat))))
 			return nomem (ps->err, ps->source);
 		b->options = options & (PCRE2_CASELESS | PCRE2_MULTILINE | PCRE2_DOTALL | PCRE2_EXTENDED);
 	}
