@@ -247,6 +247,7 @@ kept_original (bsc_work_t *w, GMimeContentType *ct)
 	}
 }
 
+/* How many raw bytes of a part are read for @cap decoded ones (part_bytes()). */
 static size_t
 in_cap_for (size_t cap)
 {
