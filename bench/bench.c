@@ -131,8 +131,6 @@ read_file (const char *path, size_t *len)
  *  - lean: the first field block only and the embedded Message-ID: 663K,
  *    the stricter yardstick, kept beside the full one.
  */
-static int gmime_parts;
-
 static void
 read_headers (GMimeObject *o)
 {
@@ -180,7 +178,6 @@ baseline_walk (GMimeObject *parent, GMimeObject *part, gpointer data)
 	GMimeContentType *ct = g_mime_object_get_content_type (part);
 	bool full = *(const bool *) data;
 
-	gmime_parts++;
 	if (GMIME_IS_PART (part) && ct) {
 		bool dsn = g_mime_content_type_is_type (ct, "message", "delivery-status");
 		if (dsn || g_mime_content_type_is_type (ct, "text", "rfc822-headers"))

@@ -766,28 +766,25 @@ use_jit_safe_code (rule_body_t *b, const char *pat, size_t len, uint32_t options
 	if (!safe)
 		return;
 	code = pcre2_compile ((PCRE2_SPTR) safe, safe_len, options, &errcode, &erroff, NULL);
-	if (!code) {
-		free (safe);
-		return;
+	if (code) {
+		pcre2_pattern_info (b->code, PCRE2_INFO_CAPTURECOUNT, &caps[0]);
+		pcre2_pattern_info (code, PCRE2_INFO_CAPTURECOUNT, &caps[1]);
+		pcre2_pattern_info (b->code, PCRE2_INFO_NAMECOUNT, &names[0]);
+		pcre2_pattern_info (code, PCRE2_INFO_NAMECOUNT, &names[1]);
 	}
-	pcre2_pattern_info (b->code, PCRE2_INFO_CAPTURECOUNT, &caps[0]);
-	pcre2_pattern_info (code, PCRE2_INFO_CAPTURECOUNT, &caps[1]);
-	pcre2_pattern_info (b->code, PCRE2_INFO_NAMECOUNT, &names[0]);
-	pcre2_pattern_info (code, PCRE2_INFO_NAMECOUNT, &names[1]);
 	/* A belt to the braces: group numbers must not move, or extraction would read other groups. */
-	if (caps[0] != caps[1] || names[0] != names[1]) {
-		pcre2_code_free (code);
-		free (safe);
-		return;
-	}
-	pcre2_code_free (b->code);
-	b->code = code;
-	if (keep) {
-		safe[safe_len] = '\0'; /* (jit_safe_pattern() left room) */
-		*keep = safe;
+	if (code && caps[0] == caps[1] && names[0] == names[1]) {
+		pcre2_code_free (b->code);
+		b->code = code;
+		if (keep) {
+			safe[safe_len] = '\0'; /* (jit_safe_pattern() left room) */
+			*keep = safe;
+			return;
+		}
 	} else {
-		free (safe);
+		pcre2_code_free (code);
 	}
+	free (safe);
 }
 
 /* ------------------------------------------------------------------ regex */

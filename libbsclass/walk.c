@@ -580,10 +580,9 @@ take_original_bytes (bsc_work_t *w, GMimePart *part, bool headers_only)
 /* Whether a text part's words go into the sample: not a named attachment
  * (data, not the report's words), and HTML only when there is no text. */
 static bool
-text_wanted (bsc_work_t *w, GMimeContentDisposition *cd, const char *filename, bool html)
+text_wanted (bsc_work_t *w, bool named_attachment, bool html)
 {
-	return !(cd && g_mime_content_disposition_is_attachment (cd) && filename) &&
-	       !(html && w->text_len);
+	return !named_attachment && !(html && w->text_len);
 }
 
 static void
@@ -618,9 +617,10 @@ leaf (bsc_work_t *w, GMimePart *part)
 		if (!w->orig_done)
 			take_original_bytes (w, part, false);
 	} else if (type_is (ct, "text", "plain") || type_is (ct, "text", "html")) {
+		GMimeContentDisposition *cd = g_mime_object_get_content_disposition (obj);
 		bool html = type_is (ct, "text", "html");
-		if (text_wanted (w, g_mime_object_get_content_disposition (obj),
-				 g_mime_part_get_filename (part), html))
+		if (text_wanted (w, cd && g_mime_content_disposition_is_attachment (cd) &&
+					    g_mime_part_get_filename (part), html))
 			add_text (w, part, html);
 	}
 }
@@ -643,7 +643,7 @@ bsc_walk_single (bsc_work_t *w)
 	GMimeContentEncoding enc = GMIME_CONTENT_ENCODING_DEFAULT;
 	char *v;
 
-	if (!w->top.ok || !w->headers_read)
+	if (!w->top.ok) /* (set by a bsc_walk_top() that read the block) */
 		return false;
 	if (w->top.type.ptr) {
 		/* (No Content-Type: text/plain, RFC 2045 section 5.2.)  What does
@@ -666,14 +666,15 @@ bsc_walk_single (bsc_work_t *w)
 	}
 	if (w->top.encoding.ptr && (v = value_string (w, w->top.encoding)))
 		enc = g_mime_content_encoding_from_string (v);
-	/* As walk() and leaf() read such a part of GMime's tree. */
+	/* As walk() and leaf() read such a part of GMime's tree; the file
+	 * name as g_mime_part_get_filename() finds it. */
 	bool html = type_is (ct, "text", "html");
-	const char *filename = cd ? g_mime_content_disposition_get_parameter (cd, "filename") : NULL;
-	if (!filename && ct)
-		filename = g_mime_content_type_get_parameter (ct, "name");
+	bool named = cd && g_mime_content_disposition_is_attachment (cd) &&
+		     (g_mime_content_disposition_get_parameter (cd, "filename") ||
+		      (ct && g_mime_content_type_get_parameter (ct, "name")));
 	if (++w->parts_seen > w->engine->limits[BSC_LIMIT_PARTS]) {
 		bsc_result_add_note (w->r, "limit: parts");
-	} else if (text_wanted (w, cd, filename, html)) {
+	} else if (text_wanted (w, named, html)) {
 		size_t room = text_room (w, html);
 		bsc_str_t ba;
 		char *tmp;

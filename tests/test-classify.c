@@ -531,17 +531,25 @@ test_prescan_subjects (void **state)
 	}
 }
 
+/* Writes @site into a new temporary file named in @path ("/tmp/bsc-site-XXXXXX"). */
+static void
+write_site_file (const char *site, char *path)
+{
+	int fd = mkstemp (path);
+
+	assert_true (fd >= 0);
+	assert_int_equal (write (fd, site, strlen (site)), (ssize_t) strlen (site));
+	close (fd);
+}
+
 /* An engine with the shipped rules and one site rule file holding @site. */
 static bsc_engine_t *
 engine_with_site_rules (const char *site)
 {
 	char path[] = "/tmp/bsc-site-XXXXXX";
-	int fd = mkstemp (path);
 	bsc_engine_t *e;
 
-	assert_true (fd >= 0);
-	assert_int_equal (write (fd, site, strlen (site)), (ssize_t) strlen (site));
-	close (fd);
+	write_site_file (site, path);
 	e = shipped_engine (path);
 	unlink (path);
 	assert_non_null (e);
@@ -820,19 +828,6 @@ read_alone (const char *msg)
 	return alone;
 }
 
-/* The JSON of @msg from @e, read the way @flags says (bsc_classify_flags()). */
-static char *
-json_flags (const bsc_engine_t *e, const char *msg, unsigned flags)
-{
-	bsc_result_t *r = NULL;
-	char *json = NULL;
-
-	assert_int_equal (bsc_classify_flags (e, msg, strlen (msg), flags, &r), BSC_OK);
-	assert_int_equal (bsc_result_to_json (r, NULL, -1, &json), BSC_OK);
-	bsc_result_free (r);
-	return json;
-}
-
 /* An engine that evaluates every rule, with a site rule whose match is the
  * whole text sample; @text_limit: the text-sample limit (0: default). */
 static bsc_engine_t *
@@ -840,14 +835,11 @@ text_engine (size_t text_limit)
 {
 	static const char site[] = "body ZZ_TEXT /\\A[\\s\\S]+\\z/\ndescribe ZZ_TEXT the whole text sample\n";
 	char path[] = "/tmp/bsc-site-XXXXXX";
-	int fd = mkstemp (path);
 	const char *rules = getenv ("BSC_RULES");
 	bsc_options_t *o = bsc_options_new ();
 	bsc_engine_t *e = NULL;
 
-	assert_true (fd >= 0);
-	assert_int_equal (write (fd, site, strlen (site)), (ssize_t) strlen (site));
-	close (fd);
+	write_site_file (site, path);
 	bsc_options_set_rules_dir (o, rules ? rules : "rules");
 	bsc_options_add_rules_file (o, path);
 	bsc_options_set_explain (o, 1);
@@ -950,7 +942,7 @@ test_single_part (void **state)
 		free (msg);
 	}
 	/* The whole text of the first row is what the body rules read. */
-	char *msg = concat (head, "", "\n", plain), *j = json_flags (e[0], msg, 0);
+	char *msg = concat (head, "", "\n", plain), *j = json_of (e[0], msg);
 	assert_non_null (strstr (j, "{\"name\": \"ZZ_TEXT\", \"score\": 0, \"points\": {}, \"match\": "
 				    "\"Your message could not be delivered to:\\u000a\\u000a  bob@"));
 	bsc_free (j);
